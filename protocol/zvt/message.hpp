@@ -88,7 +88,8 @@ struct Fields {
     std::optional<std::uint32_t> password;          // 3D, 3 byte BCD
     std::optional<std::uint16_t> currency;          // 49, 2 byte BCD ISO 4217 numeric
     std::optional<EodTotals> totals;                // 60, LLLVAR
-    std::optional<std::uint16_t> receipt_no;        // 87, 2 byte BCD
+    std::optional<std::uint16_t> receipt_no;        // 87, 2 byte BCD; 0xFFFF = wire FF FF
+                                                    // ("all / none", 06 23 enquiry, §2.10)
     std::optional<std::uint32_t> turnover_no;       // 88, 3 byte BCD
     std::optional<std::uint8_t> card_type;          // 8A, ZVT card-type id
     std::optional<std::string> card_name;           // 8B, LLVAR (NUL terminator dropped)
@@ -97,8 +98,17 @@ struct Fields {
     std::optional<std::uint32_t> date_yymmdd;       // AA, 3 byte BCD
     std::optional<Bytes> aid_parameter;             // BA, 5 bytes
     std::optional<std::uint8_t> card_output;        // D2
-    /// Fields the codec knows by number but not by meaning are kept raw for tracing.
+    /// Fields the codec knows by number but not by meaning are kept raw for tracing
+    /// (value without its LL/LLL prefix). CVV (3A) is never kept.
     std::vector<std::pair<std::uint8_t, Bytes>> other;
+    /// BMP numbers in the order they were on the wire, so that a decoded message re-encodes
+    /// to the same bytes (older ECRs rely on the order, §3.1.1). Encoding emits these first,
+    /// then any other present field in canonical order (27 first, ascending, 06 last).
+    /// Ignored by ==.
+    struct WireOrder {
+        std::vector<std::uint8_t> bmps;
+        friend bool operator==(const WireOrder&, const WireOrder&) { return true; }
+    } order;
 
     friend bool operator==(const Fields&, const Fields&) = default;
 };
@@ -129,6 +139,7 @@ struct DecodeContext {
     Command in_reply_to = Command::unknown;
 };
 
+/// Offsets in a DecodeError are relative to the start of the APDU's data block.
 Expected<Message, DecodeError> decode_message(const Apdu& apdu, DecodeContext ctx = {});
 Apdu encode_message(const Message& m);
 
