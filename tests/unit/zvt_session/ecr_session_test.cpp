@@ -45,8 +45,8 @@ constexpr const char* kAck = "80 00 00";
 // 04 0F approving 12.34 EUR: rc 00, amount, currency 978, trace 18, receipt 34, card type 10
 // (Visa), masked PAN 4111 11EE EEEE 1111, TID 52523535.
 constexpr const char* kApproved =
-    "04 0F 26 27 00 04 00 00 00 00 12 34 49 09 78 0B 00 00 18 87 00 34 8A 0A"
-    " 22 F8 41 11 11 EE EE EE 11 11 29 52 52 35 35 0C 12 30 45 0D 11 23";
+    "04 0F 2C 27 00 04 00 00 00 00 12 34 49 09 78 0B 00 00 18 87 00 34 8A 0A"
+    " 22 F0 F8 41 11 11 EE EE EE 11 11 29 52 52 35 35 0C 12 30 45 0D 11 23";
 constexpr const char* kDeclined = "04 0F 02 27 05";
 
 EcrConfig config() {
