@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -407,7 +408,11 @@ void Ledger::submit(Work<T> work, Completion<T> done) {
     auto result = std::make_shared<std::optional<Result<T>>>();
     enqueue(
         [work = std::move(work), result](Tx& tx) {
-            result->emplace(work(tx));
+            try {
+                result->emplace(work(tx));
+            } catch (const std::exception& e) {  // a bug in the work: roll it back, report it
+                result->emplace(pb::unexpected(Error{Errc::storage, e.what()}));
+            }
             return result->value().has_value();
         },
         [done = std::move(done), result](const Error* failed) {

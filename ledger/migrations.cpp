@@ -1,0 +1,114 @@
+#include "ledger/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace pb::ledger::detail {
+namespace {
+
+// Version i+1 is kMigrations[i]. Tables left for later features (day-close batches, terminal
+// end-of-day totals per issuer, cash counts, settlements) come as further migrations; they
+// reference payments(id) and append their own events to the same chain.
+constexpr std::array<const char*, 2> kMigrations{{
+    // 1: the journal and the payments' current state.
+    R"sql(
+CREATE TABLE events(
+  seq        INTEGER PRIMARY KEY,
+  kind       TEXT    NOT NULL,
+  subject    TEXT    NOT NULL,
+  at_utc_ms  INTEGER NOT NULL,
+  body       TEXT    NOT NULL,
+  prev_hash  BLOB    NOT NULL,
+  hash       BLOB    NOT NULL);
+CREATE INDEX events_subject ON events(subject, seq);
+CREATE TABLE chain_head(
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash BLOB    NOT NULL);
+CREATE TABLE payments(
+  id              INTEGER PRIMARY KEY,
+  order_id        TEXT    NOT NULL,
+  request_key     TEXT    NOT NULL UNIQUE,
+  amount_minor    INTEGER NOT NULL,
+  currency        TEXT    NOT NULL,
+  tender          TEXT    NOT NULL,
+  register_id     TEXT    NOT NULL,
+  terminal_id     TEXT    NOT NULL,
+  operator_id     TEXT    NOT NULL,
+  receptionist    TEXT    NOT NULL,
+  business_date   TEXT    NOT NULL,
+  state           TEXT    NOT NULL,
+  brand           TEXT    NOT NULL,
+  masked_pan      TEXT    NOT NULL,
+  trace           INTEGER,
+  receipt_no      INTEGER,
+  approval_code   TEXT    NOT NULL,
+  terminal_tid    TEXT    NOT NULL,
+  result_code     INTEGER,
+  terminal_text   TEXT    NOT NULL,
+  issuer_id       TEXT    NOT NULL,
+  reason          TEXT    NOT NULL,
+  resolution_how  TEXT,
+  resolution_operator TEXT,
+  resolution_why  TEXT,
+  created_utc_ms  INTEGER NOT NULL,
+  updated_utc_ms  INTEGER NOT NULL,
+  last_event_seq  INTEGER NOT NULL REFERENCES events(seq));
+CREATE INDEX payments_order    ON payments(order_id);
+CREATE INDEX payments_terminal ON payments(terminal_id, state);
+CREATE INDEX payments_state    ON payments(state);
+CREATE INDEX payments_date     ON payments(business_date, register_id);
+CREATE INDEX payments_issuer   ON payments(issuer_id, business_date);
+)sql",
+    // 2: operators, roles and card issuers.
+    R"sql(
+CREATE TABLE roles(
+  name   TEXT PRIMARY KEY,
+  rights TEXT NOT NULL);
+CREATE TABLE operators(
+  id     TEXT PRIMARY KEY,
+  name   TEXT NOT NULL,
+  active INTEGER NOT NULL);
+CREATE TABLE operator_roles(
+  operator_id TEXT NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+  role        TEXT NOT NULL REFERENCES roles(name),
+  PRIMARY KEY (operator_id, role));
+CREATE TABLE issuers(
+  id      TEXT PRIMARY KEY,
+  name    TEXT NOT NULL,
+  account TEXT NOT NULL,
+  brands  TEXT NOT NULL);
+CREATE TABLE bin_ranges(
+  first     TEXT NOT NULL,
+  last      TEXT NOT NULL,
+  issuer_id TEXT NOT NULL REFERENCES issuers(id) ON DELETE CASCADE,
+  PRIMARY KEY (first, last));
+)sql",
+}};
+
+}  // namespace
+
+int schema_version_impl() { return static_cast<int>(kMigrations.size()); }
+
+int current_version(Db& db) {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+    return static_cast<int>(db.scalar("SELECT max(version) FROM schema_version").value_or(0));
+}
+
+Status migrate(Db& db, std::optional<int> target) {
+    const int newest = schema_version_impl();
+    const int want = target.value_or(newest);
+    const int found = current_version(db);
+    if (found > newest)
+        return pb::unexpected(Error{Errc::schema_mismatch, "ledger schema: expected " + std::to_string(newest) +
+                                                               ", found " + std::to_string(found)});
+    for (int v = found + 1; v <= want && v <= newest; ++v) {
+        Transaction tx(db);
+        db.exec(kMigrations[static_cast<std::size_t>(v - 1)]);
+        db.prepare("INSERT INTO schema_version(version) VALUES(?)").bind(1, std::int64_t{v}).run();
+        tx.commit();
+    }
+    return {};
+}
+
+}  // namespace pb::ledger::detail
