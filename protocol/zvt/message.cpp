@@ -184,7 +184,19 @@ std::optional<DecodeError> decode_body(ByteReader& r, Message& m, DecodeContext 
             if (!attr) return DecodeError{Error::field_missing, 0, "print attribute"};
             m.print_attribute = *attr;
             const auto text = r.rest();
-            m.print_text = std::string(text.begin(), text.end());
+            // Some terminals (card complete, Portalum PrintLineTest) append BMP 06 with the
+            // receipt type (1F07) after the text; split there if the tail is exactly BMPs.
+            std::size_t end = text.size();
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                if (text[i] != 0x06) continue;
+                auto f = decode_fields(text.subspan(i), 1 + i);
+                if (f) {
+                    m.fields = std::move(*f);
+                    end = i;
+                    break;
+                }
+            }
+            m.print_text = std::string(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end));
             return std::nullopt;
         }
         case Command::negative_ack: {
@@ -247,8 +259,11 @@ Apdu encode_message(const Message& m) {
             password();
             d.push_back(m.config_byte.value_or(0));
             Fields f = m.fields;
-            if (f.currency) put_bcd(d, *f.currency, 2);
-            f.currency.reset();
+            // A CC whose first byte reads as BMP 03/06 would be misread (§2.1): send it as BMP 49.
+            if (f.currency && *f.currency / 100 != 3 && *f.currency / 100 != 6) {
+                put_bcd(d, *f.currency, 2);
+                f.currency.reset();
+            }
             encode_fields(f, d);
             break;
         }
@@ -266,7 +281,7 @@ Apdu encode_message(const Message& m) {
         case Command::abort_from_pt: {
             d.push_back(m.status.value_or(0));
             Fields f = m.fields;
-            if (m.status == 0x6F && f.currency) {
+            if (m.status == 0x6F && f.currency && *f.currency / 100 != 6) {
                 put_bcd(d, *f.currency, 2);
                 f.currency.reset();
             }
@@ -292,6 +307,7 @@ Apdu encode_message(const Message& m) {
         case Command::print_line:
             d.push_back(m.print_attribute.value_or(0));
             if (m.print_text) d.insert(d.end(), m.print_text->begin(), m.print_text->end());
+            encode_fields(m.fields, d);
             break;
         case Command::negative_ack:
             encode_fields(m.fields, d);

@@ -1,4 +1,5 @@
-// APDU + message decoder: whatever decodes re-encodes and decodes to the same message.
+// APDU + message decoder: whatever decodes re-encodes and decodes to the same message
+// (except track data, which Paybridge never keeps).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto m = decode_message(*apdu, DecodeContext{ctx});
         if (!m) continue;
         const auto again = decode_message(encode_message(*m), DecodeContext{ctx});
-        if (!again || !(*again == *m)) std::abort();
+        Message expected = *m;
+        expected.fields.track_length.reset();  // track data is never re-sent, by design
+        if (!again || !(*again == expected)) std::abort();
     }
     return 0;
 }
