@@ -38,6 +38,9 @@ struct ZvtTerminalOptions {
     std::chrono::milliseconds connect_timeout{3000};
     std::chrono::milliseconds backoff_min{500};
     std::chrono::milliseconds backoff_max{30000};
+    /// Status Enquiry (05 01) while idle, every this long; 0 = off. [ZVT-CMD] §2.56 asks for
+    /// one at least every minute. While it runs the terminal is busy (begin() returns false).
+    std::chrono::milliseconds status_poll_interval{0};
 };
 
 enum class TerminalState : std::uint8_t {
