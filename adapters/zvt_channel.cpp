@@ -224,7 +224,7 @@ public:
         if (closed_) return send_on_closed(std::move(done));
         const std::uint64_t id = next_id_++;
         sends_.emplace(id, std::move(done));
-        zvt::SendApdu e{id, std::move(apdu)};
+        zvt::serial::SendApdu e{id, std::move(apdu)};
         // A callback that sends from inside run() waits until the current actions are done,
         // so the order of writes always follows the machine's order.
         if (stepping_) deferred_.push_back(std::move(e));
@@ -238,8 +238,8 @@ public:
     }
 
 protected:
-    void on_bytes(ByteView bytes) override { run(zvt::BytesReceived{bytes}); }
-    void fail_pending(error_code) override { run(zvt::LinkReset{}); }
+    void on_bytes(ByteView bytes) override { run(zvt::serial::BytesReceived{bytes}); }
+    void fail_pending(error_code) override { run(zvt::serial::LinkReset{}); }
     void stop_timers() override {
         t1_.cancel();
         t2_.cancel();
@@ -258,14 +258,14 @@ private:
         if (!outer) return;
         stepping_ = false;
         while (!deferred_.empty() && !closed_) {
-            zvt::SendApdu e = std::move(deferred_.front());
+            zvt::serial::SendApdu e = std::move(deferred_.front());
             deferred_.pop_front();
             run(e);
         }
     }
 
-    void apply(zvt::WriteBytes& a) { enqueue_write(std::move(a.bytes), nullptr); }
-    void apply(zvt::StartTimer& a) {
+    void apply(zvt::serial::WriteBytes& a) { enqueue_write(std::move(a.bytes), nullptr); }
+    void apply(zvt::serial::StartTimer& a) {
         if (closed_) return;
         if (a.timer == zvt::SerialTimer::t1) return arm(t1_, a);
         // T2 runs from the moment the frame has left, not from when it was queued.
@@ -277,7 +277,7 @@ private:
             arm(t2_, a);
         });
     }
-    void apply(zvt::CancelTimer& a) {
+    void apply(zvt::serial::CancelTimer& a) {
         if (a.timer == zvt::SerialTimer::t1) {
             t1_.cancel();
         } else {
@@ -285,7 +285,7 @@ private:
             t2_.cancel();
         }
     }
-    void apply(zvt::DeliverApdu& a) {
+    void apply(zvt::serial::DeliverApdu& a) {
         auto apdu = zvt::decode_apdu(a.apdu);
         if (!apdu) {
             ++stats_.malformed_apdus;  // ACKed at transport level already; the session times out
@@ -293,12 +293,12 @@ private:
         }
         deliver(std::move(*apdu));
     }
-    void apply(zvt::SendDone& a) {
+    void apply(zvt::serial::SendDone& a) {
         ++stats_.apdus_sent;
         finish(a.id, {});
     }
-    void apply(zvt::SendFailed& a) {
-        finish(a.id, a.reason == zvt::SendFailure::transmission_error ? ChannelError::transmission_error
+    void apply(zvt::serial::SendFailed& a) {
+        finish(a.id, a.reason == zvt::serial::SendFailure::transmission_error ? ChannelError::transmission_error
                                                                       : ChannelError::link_reset);
     }
 
@@ -310,11 +310,11 @@ private:
         if (done && !abandoned_) done(ec);
     }
 
-    void arm(asio::steady_timer& timer, const zvt::StartTimer& a) {
+    void arm(asio::steady_timer& timer, const zvt::serial::StartTimer& a) {
         timer.expires_after(std::chrono::milliseconds(a.ms));
         timer.async_wait([self = shared_from_this(), this, which = a.timer, gen = a.generation](error_code ec) {
             if (ec || closed_) return;
-            run(zvt::TimerExpired{which, gen});
+            run(zvt::serial::TimerExpired{which, gen});
         });
     }
 
@@ -323,7 +323,7 @@ private:
     std::uint64_t t2_wanted_ = 0;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, ApduChannel::SendHandler> sends_;
-    std::deque<zvt::SendApdu> deferred_;
+    std::deque<zvt::serial::SendApdu> deferred_;
     bool stepping_ = false;
 };
 

@@ -5,6 +5,9 @@
 #include <utility>
 
 namespace pb::zvt {
+
+using namespace serial;
+
 namespace {
 
 std::size_t index(SerialTimer t) { return static_cast<std::size_t>(t); }

@@ -42,6 +42,10 @@ struct SerialTransportConfig {
     std::size_t max_apdu = kMaxApduData + 5;
 };
 
+// Events and actions live in their own namespace: the ECR session has events of the same
+// names (protocol/zvt/ecr_session.hpp).
+namespace serial {
+
 // ---- events ---------------------------------------------------------------------------------
 
 /// The upper layer wants `apdu` (encoded APDU bytes) sent; `id` comes back in SendDone or
@@ -64,7 +68,12 @@ struct TimerExpired {
 /// The link went away: pending and queued sends fail, receive state is dropped.
 struct LinkReset {};
 
-using SerialEvent = std::variant<SendApdu, BytesReceived, TimerExpired, LinkReset>;
+}  // namespace serial
+
+using SerialEvent =
+    std::variant<serial::SendApdu, serial::BytesReceived, serial::TimerExpired, serial::LinkReset>;
+
+namespace serial {
 
 // ---- actions --------------------------------------------------------------------------------
 
@@ -98,8 +107,10 @@ struct SendFailed {
     std::string detail;  // "3 attempts: NAK, T2, NAK"
 };
 
-using SerialAction =
-    std::variant<WriteBytes, StartTimer, CancelTimer, DeliverApdu, SendDone, SendFailed>;
+}  // namespace serial
+
+using SerialAction = std::variant<serial::WriteBytes, serial::StartTimer, serial::CancelTimer,
+                                  serial::DeliverApdu, serial::SendDone, serial::SendFailed>;
 
 struct SerialTransportStats {
     std::uint64_t frames_sent = 0;       // first transmissions
@@ -140,9 +151,9 @@ private:
         std::string history;    // why each repeat happened, for SendFailed::detail
     };
 
-    void on_send(const SendApdu& e, std::vector<SerialAction>& out);
+    void on_send(const serial::SendApdu& e, std::vector<SerialAction>& out);
     void on_bytes(ByteView bytes, std::vector<SerialAction>& out);
-    void on_timer(const TimerExpired& e, std::vector<SerialAction>& out);
+    void on_timer(const serial::TimerExpired& e, std::vector<SerialAction>& out);
     void on_reset(std::vector<SerialAction>& out);
 
     void start_next(std::vector<SerialAction>& out);

@@ -8,6 +8,8 @@
 namespace pb::zvt {
 namespace {
 
+using namespace serial;
+
 using Actions = std::vector<SerialAction>;
 
 Bytes hex(std::string_view s) {
