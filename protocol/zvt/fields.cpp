@@ -354,21 +354,32 @@ void put_llvar(Bytes& out, std::size_t digits, std::size_t length) {
 
 std::optional<std::string> pan_from_nibbles(ByteView bcd) {
     std::string digits;
-    bool padding = false;
+    bool padding = false, separator = false;
     for (std::uint8_t b : bcd) {
         for (std::uint8_t nib : {static_cast<std::uint8_t>(b >> 4), static_cast<std::uint8_t>(b & 0x0F)}) {
             if (nib == 0x0F) {
                 padding = true;
             } else if (padding) {
                 return std::nullopt;  // F only pads at the end
+            } else if (separator) {
+                continue;  // card data after the PAN is never kept
             } else if (nib <= 9) {
                 digits += static_cast<char>('0' + nib);
             } else if (nib == 0x0E) {
                 digits += '*';
+            } else if (nib == 0x0D) {
+                // An EF_ID of a girocard (§13: "PAN / EF_ID") carries card data after a
+                // D separator, like track 2.
+                separator = true;
             } else {
                 return std::nullopt;
             }
         }
+    }
+    if (digits.size() > 19) {
+        // Longer than any PAN: show nothing but the last four.
+        for (std::size_t i = 0; i + 4 < digits.size(); ++i) digits[i] = '*';
+        return digits;
     }
     const auto masked = MaskedPan::from_digits(digits);
     if (!masked) return std::nullopt;
