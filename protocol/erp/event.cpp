@@ -33,7 +33,7 @@ struct BodyJson {
         o["payment_id"] = b.payment_id;
         o["order_id"] = b.order_id;
         o["terminal"] = b.terminal;
-        o["code"] = b.code;
+        o["code"] = static_cast<std::int64_t>(b.code);
         o["text"] = b.text;
         return o;
     }

@@ -32,6 +32,15 @@ const json::object& empty_object() {
     return o;
 }
 
+// Values built in C++ from unsigned types are uint64 even when small; parsed text is int64
+// whenever it fits. Treat both alike.
+std::optional<std::int64_t> as_int64(const json::value& v) {
+    if (v.is_int64()) return v.get_int64();
+    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v.get_uint64());
+    return std::nullopt;
+}
+
 bool has_control(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char ch) {
         auto u = static_cast<unsigned char>(ch);
@@ -167,17 +176,18 @@ std::int64_t FieldReader::integer(std::string_view key, Need need, std::int64_t 
                                   std::int64_t fallback) {
     const json::value* v = get(key, need);
     if (!v) return fallback;
-    if (v->is_uint64() || (v->is_int64() && (v->get_int64() < min || v->get_int64() > max))) {
-        fail(ErrorCode::invalid_value, pointer(key),
-             std::string(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
-        return fallback;
-    }
-    if (!v->is_int64()) {
+    if (!v->is_int64() && !v->is_uint64()) {
         fail(ErrorCode::wrong_type, pointer(key),
              std::string(key) + " must be an integer, got " + std::string(kind_of(*v)));
         return fallback;
     }
-    return v->get_int64();
+    auto n = as_int64(*v);
+    if (!n || *n < min || *n > max) {
+        fail(ErrorCode::invalid_value, pointer(key),
+             std::string(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return fallback;
+    }
+    return *n;
 }
 
 std::optional<std::int64_t> FieldReader::optional_signed_minor(std::string_view key) {
@@ -188,11 +198,12 @@ std::optional<std::int64_t> FieldReader::optional_signed_minor(std::string_view 
              std::string(key) + " must be an integer in minor units, got " + std::string(kind_of(*v)));
         return std::nullopt;
     }
-    if (v->is_uint64() || v->get_int64() > kMaxAmountMinor || v->get_int64() < -kMaxAmountMinor) {
+    auto n = as_int64(*v);
+    if (!n || *n > kMaxAmountMinor || *n < -kMaxAmountMinor) {
         fail(ErrorCode::amount_invalid, pointer(key), std::string(key) + " exceeds 999999999999 minor units");
         return std::nullopt;
     }
-    return v->get_int64();
+    return n;
 }
 
 std::int64_t FieldReader::signed_minor(std::string_view key, Need need) {
@@ -221,11 +232,9 @@ std::int64_t FieldReader::quantity_milli(std::string_view key) {
     const json::value* v = get(key, Need::required);
     if (!v) return 0;
     std::int64_t milli = 0;
-    if (v->is_int64()) {
-        std::int64_t q = v->get_int64();
-        milli = (q > 0 && q <= kMaxMilli / 1000) ? q * 1000 : -1;
-    } else if (v->is_uint64()) {
-        milli = -1;
+    if (v->is_int64() || v->is_uint64()) {
+        auto q = as_int64(*v);
+        milli = (q && *q > 0 && *q <= kMaxMilli / 1000) ? *q * 1000 : -1;
     } else if (v->is_double()) {
         // JSON has no decimal type: 1.5 arrives as a double; accept it only if it is a
         // quantity with at most 3 decimals (1.5, 0.25, 2.125), never round silently.

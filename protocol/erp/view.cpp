@@ -26,7 +26,7 @@ void put(json::object& o, std::string_view key, const std::string& v) {
 
 template <class T>
 void put(json::object& o, std::string_view key, const std::optional<T>& v) {
-    if (v) o[key] = *v;
+    if (v) o[key] = static_cast<std::int64_t>(*v);  // int64 on the wire, as parsed JSON is
 }
 
 json::array totals_json(const std::vector<BrandTotal>& ts) {
