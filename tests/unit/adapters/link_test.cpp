@@ -1,5 +1,8 @@
 // Links: TCP on loopback, the in-memory pair with fail-Nth, line-speed pacing.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -86,6 +89,37 @@ TEST(TcpLink, ConnectsToEphemeralPortAndExchangesBytesBothWays) {
     EXPECT_FALSE(client.link->is_open());
     ASSERT_TRUE(run_until(io, [&] { return eof.has_value(); }));
     EXPECT_EQ(*eof, asio::error::eof);
+}
+
+TEST(TcpLink, UsableFromCoroutines) {
+    asio::io_context io;
+    auto listener = TcpListener::open(io.get_executor(), "127.0.0.1", 0);
+    ASSERT_TRUE(listener);
+    LinkPtr server;
+    (*listener)->async_accept([&](error_code, LinkPtr l) { server = std::move(l); });
+    std::string echoed;
+    bool finished = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            LinkPtr link = co_await async_connect_tcp(ex, "127.0.0.1", (*listener)->port(), 2000ms,
+                                                      asio::use_awaitable);
+            co_await asio::async_write(*link, asio::buffer(std::string("hello")), asio::use_awaitable);
+            std::string got(5, '\0');
+            co_await asio::async_read(*link, asio::buffer(got), asio::use_awaitable);
+            echoed = got;
+            finished = true;
+        },
+        asio::detached);
+    ASSERT_TRUE(run_until(io, [&] { return server != nullptr; }));
+    std::string buf(5, '\0');
+    asio::async_read(*server, asio::buffer(buf), [&](error_code ec, std::size_t) {
+        ASSERT_FALSE(ec);
+        asio::async_write(*server, asio::buffer(buf), [](error_code, std::size_t) {});
+    });
+    ASSERT_TRUE(run_until(io, [&] { return finished; }));
+    EXPECT_EQ(echoed, "hello");
 }
 
 TEST(TcpLink, ConnectRefusedIsAnError) {
