@@ -1,0 +1,119 @@
+// paybridge-sim: terminal simulators. `paybridge-sim zvt` plays a ZVT payment terminal.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "simulators/zvt/server.hpp"
+
+namespace {
+
+constexpr const char* kZvtFooter = R"(
+Running it against a real paybridged (technicians):
+  1. Start the simulator where the daemon can reach it, e.g.
+       paybridge-sim zvt --tcp 127.0.0.1:20007 --journal sim-journal.jsonl --state sim-state.json
+     or on a serial line (the daemon's side gets the printed pty path, 9600 8N2):
+       paybridge-sim zvt --serial pty --print-ready
+  2. Point the daemon's terminal at it (terminal address tcp 127.0.0.1:20007, or the
+     serial device printed in the READY line) and run payments from the ERP side.
+  3. Provoke outcomes by the amount's last two digits (51 declined 05, 52 no card -> abort
+     6C, 53 wrong PIN once, 54 card left inserted, 55 declined 78 card expired, 61..67 other
+     card brands); see simulators/README.md.
+  4. Inject faults at run time on the control port, e.g.
+       echo "fault set drop_after_status_info" | nc 127.0.0.1 <control port>
+     Commands: status | fault set NAME[=VALUE] | fault clear [NAME] | fault list | journal | shutdown
+  5. The journal (JSON lines) is the terminal's own record of what was really charged:
+     compare it with the daemon's ledger.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"paybridge-sim: card terminal simulators for testing Paybridge"};
+    app.require_subcommand(1);
+    auto* zvt = app.add_subcommand("zvt", "simulate a ZVT payment terminal (PT side of PA00P015/PA00P016)");
+    zvt->footer(kZvtFooter);
+
+    std::string tcp = "127.0.0.1:20007";
+    bool no_tcp = false;
+    std::string serial;
+    unsigned baud = 9600;
+    std::string framing = "8N2";
+    std::string pace = "on";
+    std::string scenario_file, journal, state, control = "127.0.0.1:0";
+    bool no_control = false, print_ready = false, verbose = false;
+    zvt->add_option("--tcp", tcp, "listen for the ECR on HOST:PORT (port 0 = ephemeral)")->capture_default_str();
+    zvt->add_flag("--no-tcp", no_tcp, "do not listen on TCP (serial only)");
+    zvt->add_option("--serial", serial, "serial line: 'pty' (create a pseudo-terminal pair) or a device path");
+    zvt->add_option("--baud", baud, "serial speed (9600 default, 115200 optional)")->capture_default_str();
+    zvt->add_option("--framing", framing, "serial framing")->capture_default_str();
+    zvt->add_option("--pace", pace, "pace sent bytes at line speed on serial (on|off)")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
+    zvt->add_option("--scenario", scenario_file, "scenario file (.toml or .json): terminal, card, rules, faults");
+    zvt->add_option("--journal", journal, "journal file (JSON lines, fsynced per record)");
+    zvt->add_option("--state", state, "state file (trace/receipt numbers and batch across restarts)");
+    zvt->add_option("--control", control, "control port HOST:PORT (port 0 = ephemeral)")->capture_default_str();
+    zvt->add_flag("--no-control", no_control, "no control port");
+    zvt->add_flag("--print-ready", print_ready,
+                  "print 'READY tcp=H:P serial=PATH control=H:P' on stdout once listening");
+    zvt->add_flag("-v,--verbose", verbose, "log every APDU");
+    CLI11_PARSE(app, argc, argv);
+
+    auto logger = spdlog::stderr_color_mt("sim");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+
+    pb::sim::ServerOptions o;
+    if (!no_tcp) {
+        auto ep = pb::sim::parse_endpoint(tcp);
+        if (!ep) {
+            std::cerr << ep.error() << "\n";
+            return 2;
+        }
+        o.tcp = *ep;
+    }
+    if (!no_control) {
+        auto ep = pb::sim::parse_endpoint(control);
+        if (!ep) {
+            std::cerr << ep.error() << "\n";
+            return 2;
+        }
+        o.control = *ep;
+    }
+    o.serial = serial;
+    o.baud = baud;
+    o.framing = framing;
+    o.pace = pace == "on";
+    o.journal = journal;
+    o.state = state;
+    if (!scenario_file.empty()) {
+        auto s = pb::sim::load_scenario(scenario_file);
+        if (!s) {
+            std::cerr << s.error() << "\n";
+            return 2;
+        }
+        o.scenario = std::move(*s);
+    }
+
+    boost::asio::io_context io;
+    auto server = pb::sim::Server::start(io, std::move(o));
+    if (!server) {
+        std::cerr << "paybridge-sim: " << server.error() << "\n";
+        return 1;
+    }
+    std::string ready = (*server)->ready_line();
+    spdlog::info("{}", ready);
+    if (print_ready) {
+        std::cout << ready << std::endl;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+    io.run();
+    return 0;
+}

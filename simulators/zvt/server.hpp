@@ -1,0 +1,46 @@
+#pragma once
+// The running simulator: the engine on one io_context, with a TCP listener (the ECR opens
+// and closes connections, [ZVT-TP] §2.2), a serial line (device or a pty pair it creates),
+// the control port, the journal and the state file.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "protocol/core/expected.hpp"
+#include "simulators/zvt/scenario.hpp"
+
+namespace pb::sim {
+
+struct Endpoint {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;
+};
+/// "127.0.0.1:20007", ":20007" or "20007".
+Expected<Endpoint, std::string> parse_endpoint(const std::string& text);
+
+struct ServerOptions {
+    std::optional<Endpoint> tcp;
+    std::string serial;  // "" none, "pty", or a device path
+    unsigned baud = 9600;
+    std::string framing = "8N2";
+    bool pace = true;
+    std::string journal;
+    std::string state;
+    std::optional<Endpoint> control;
+    Scenario scenario;
+};
+
+class Server {
+public:
+    static Expected<std::unique_ptr<Server>, std::string> start(boost::asio::io_context& io,
+                                                                 ServerOptions options);
+    virtual ~Server() = default;
+    /// "READY tcp=127.0.0.1:20007 serial=/dev/pts/5 control=127.0.0.1:40001"
+    virtual std::string ready_line() const = 0;
+};
+
+}  // namespace pb::sim
