@@ -210,7 +210,8 @@ void read_erp(Reader& r, const toml::table& t, ErpConfig& erp, const std::filesy
                 *field = *v;
         }
     }
-    if (erp.router_endpoint == erp.pub_endpoint && t.get("pub"))
+    // "tcp://127.0.0.1:*" binds an ephemeral port per socket, so equal wildcards are fine.
+    if (erp.router_endpoint == erp.pub_endpoint && t.get("pub") && erp.pub_endpoint.find('*') == std::string::npos)
         r.error("erp.pub", t.get("pub")->source(), "must differ from erp.router");
     if (auto v = r.integer(t, "max_message_bytes", path, 1024, 64 * 1024 * 1024))
         erp.max_message_bytes = static_cast<std::size_t>(*v);

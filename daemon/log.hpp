@@ -14,9 +14,9 @@
 namespace pb::daemon::log {
 
 struct Fields {
-    std::string_view payment_id;
-    std::string_view order;
-    std::string_view terminal;
+    std::string_view payment_id{};
+    std::string_view order{};
+    std::string_view terminal{};
 };
 
 enum class Target { stderr_text, journald };

@@ -1,0 +1,84 @@
+// The real paybridged binary and the shipped unit file, checked as a technician would.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Output {
+    int status = -1;
+    std::string output;  // stdout + stderr
+};
+
+Output run(const std::string& command) {
+    Output r;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf;
+    while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.output.append(buf.data(), n);
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::filesystem::path temp_dir(const char* name) {
+    auto d = std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d;
+}
+
+TEST(Paybridged, CheckConfigAcceptsTheExample) {
+    Output r = run(std::string(PB_PAYBRIDGED) + " --check-config " PB_SOURCE_DIR "/examples/paybridged.toml");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.rfind("config OK: 2 terminals (kassa1, verkstad)", 0), 0u) << r.output;
+}
+
+TEST(Paybridged, CheckConfigListsEveryErrorAndFails) {
+    auto dir = temp_dir("pb_check_");
+    std::ofstream(dir / "bad.toml") << "[ledger]\npath = \"x\"\n[[terminal]]\nid = \"a\"\ntransport = \"tcp\"\n"
+                                       "host = \"h\"\nport = 70000\npassword = \"000000\"\ncurrency = \"SEK\"\n"
+                                       "register = \"r\"\nbuad = 9600\n";
+    Output r = run(std::string(PB_PAYBRIDGED) + " --check-config " + (dir / "bad.toml").string());
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("terminal[0].port (line 7, column 8): must be 1..65535, got 70000"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("terminal[0].buad (line 11, column 1): unknown key"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("config INVALID: 2 errors"), std::string::npos) << r.output;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Paybridged, StartRefusesAnInvalidConfig) {
+    Output r = run(std::string(PB_PAYBRIDGED) + " --config /nonexistent/paybridged.toml");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.output.find("cannot read /nonexistent/paybridged.toml"), std::string::npos) << r.output;
+}
+
+TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {
+    if (run("command -v systemd-analyze").status != 0) GTEST_SKIP() << "systemd-analyze not installed";
+    // verify checks that ExecStart exists: point it at the binary we just built.
+    std::ifstream in(PB_SOURCE_DIR "/systemd/paybridged.service");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string unit = ss.str();
+    const std::string exec = "/usr/bin/paybridged";
+    ASSERT_NE(unit.find("ExecStart=" + exec), std::string::npos);
+    unit.replace(unit.find("ExecStart=" + exec) + 10, exec.size(), PB_PAYBRIDGED);
+    auto dir = temp_dir("pb_unit_");
+    std::ofstream(dir / "paybridged.service") << unit;
+    Output r = run("systemd-analyze verify " + (dir / "paybridged.service").string());
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, "") << r.output;
+    for (const char* required : {"Type=notify", "WatchdogSec=30", "User=paybridge", "DynamicUser=no",
+                                 "StateDirectory=paybridge", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                                 "DevicePolicy=closed", "CapabilityBoundingSet=\n", "ExecReload=/bin/kill -HUP $MAINPID"})
+        EXPECT_NE(unit.find(required), std::string::npos) << required;
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
