@@ -107,7 +107,8 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
             notifier.watchdog();
             keep_watchdog();
         }
-        log::info("PB_STARTED", "ready: " + summary(config));
+        log::info("PB_STARTED", "ready: " + summary(config) + "; ERP bound at " + erp->router_endpoint() +
+                                    ", events at " + erp->pub_endpoint());
         notifier.ready(status_text());
         return {};
     }

@@ -32,6 +32,7 @@ public:
         ::unlink(path_.c_str());
     }
     bool ok() const { return ok_; }
+    int fd() const { return fd_; }
     /// One datagram if one is waiting.
     std::optional<std::string> poll() {
         char buf[4096];

@@ -1,13 +1,21 @@
 // The real paybridged binary and the shipped unit file, checked as a technician would.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "tests/unit/daemon/notify_socket.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -78,6 +86,45 @@ TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {
                                  "StateDirectory=paybridge", "ProtectSystem=strict", "NoNewPrivileges=yes",
                                  "DevicePolicy=closed", "CapabilityBoundingSet=\n", "ExecReload=/bin/kill -HUP $MAINPID"})
         EXPECT_NE(unit.find(required), std::string::npos) << required;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Paybridged, NotifiesReadyReloadsOnSighupAndExitsCleanlyOnSigterm) {
+    auto dir = temp_dir("pb_proc_");
+    const std::string config = (dir / "paybridged.toml").string();
+    std::ofstream(config) << "[erp]\nrouter = \"tcp://127.0.0.1:*\"\npub = \"tcp://127.0.0.1:*\"\n"
+                             "[ledger]\npath = \"" + (dir / "ledger.sqlite").string() + "\"\n[log]\njournald = false\n";
+    pb::daemon::test::NotifySocket notify;  // sets NOTIFY_SOCKET, inherited by the child
+    ASSERT_TRUE(notify.ok());
+    ::setenv("WATCHDOG_USEC", "200000", 1);  // no WATCHDOG_PID: applies to the child too
+    std::string exe = PB_PAYBRIDGED, flag = "--config";
+    char* argv[] = {exe.data(), flag.data(), const_cast<char*>(config.c_str()), nullptr};
+    pid_t pid = -1;
+    ASSERT_EQ(::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv, environ), 0);
+    ::unsetenv("WATCHDOG_USEC");
+
+    // Waits (poll with a deadline, no sleeping) for a datagram starting with `prefix`.
+    auto expect = [&](const std::string& prefix) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            while (auto m = notify.poll())
+                if (m->rfind(prefix, 0) == 0) return true;
+            pollfd pfd{notify.fd(), POLLIN, 0};
+            ::poll(&pfd, 1, 50);
+        }
+        return false;
+    };
+    EXPECT_TRUE(expect("READY=1"));
+    EXPECT_TRUE(expect("WATCHDOG=1"));
+    ::kill(pid, SIGHUP);
+    EXPECT_TRUE(expect("RELOADING=1"));
+    EXPECT_TRUE(expect("READY=1"));
+    ::kill(pid, SIGTERM);
+    EXPECT_TRUE(expect("STOPPING=1"));
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
     std::filesystem::remove_all(dir);
 }
 
