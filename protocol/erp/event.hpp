@@ -19,7 +19,7 @@
 
 namespace pb::erp {
 
-/// A terminal's intermediate status (ZVT 04 FF, PA00P015 §3.2 / ch. 10) while it works.
+/// A terminal's intermediate status (ZVT 04 FF, [ZVT-CMD] §3.7 table 17) while it works.
 struct PaymentProgress {
     std::string payment_id;
     std::string order_id;
