@@ -30,8 +30,8 @@ from decimal import Decimal, InvalidOperation
 import zmq
 
 PROTOCOL_VERSION = 1
-DEFAULT_ENDPOINT = os.environ.get("PAYBRIDGE_ENDPOINT", "tcp://127.0.0.1:7410")
-DEFAULT_EVENTS = os.environ.get("PAYBRIDGE_EVENTS", "tcp://127.0.0.1:7411")
+DEFAULT_ENDPOINT = os.environ.get("PAYBRIDGE_ENDPOINT", "tcp://127.0.0.1:7600")
+DEFAULT_EVENTS = os.environ.get("PAYBRIDGE_EVENTS", "tcp://127.0.0.1:7601")
 
 # Minor-unit exponents of the currencies paybridged knows (protocol/core/money.hpp).
 EXPONENTS = {"ISK": 0, "JPY": 0, "KWD": 3, "BHD": 3}
