@@ -75,8 +75,10 @@ class ServerImpl;
 // engine wants to say on it, in order, each after the previous was written (serial: ACKed).
 class Conn : public std::enable_shared_from_this<Conn> {
 public:
-    Conn(ServerImpl& server, std::unique_ptr<adapters::ApduChannel> channel, std::shared_ptr<FaultLine> line)
-        : server_(server), channel_(std::move(channel)), line_(std::move(line)),
+    // `owns_line`: the line ends with this connection (TCP); a serial line outlives it.
+    Conn(ServerImpl& server, std::unique_ptr<adapters::ApduChannel> channel, std::shared_ptr<FaultLine> line,
+         bool owns_line)
+        : server_(server), channel_(std::move(channel)), line_(std::move(line)), owns_line_(owns_line),
           delay_(server_io()) {}
     void start();
     void push(OutItem item) {
@@ -93,6 +95,7 @@ private:
     ServerImpl& server_;
     std::unique_ptr<adapters::ApduChannel> channel_;
     std::shared_ptr<FaultLine> line_;
+    bool owns_line_;
     asio::steady_timer delay_;
     std::deque<OutItem> out_;
     bool sending_ = false;
@@ -221,6 +224,7 @@ void Conn::start() {
         auto self = weak.lock();
         if (!self) return;
         open_ = false;
+        if (owns_line_) line_->close();
         server_.on_lost(self, ec.message() + (detail.empty() ? "" : ": " + detail));
     });
     channel_->start();
@@ -233,6 +237,7 @@ void Conn::close(const std::string& why) {
     out_.clear();
     delay_.cancel();
     channel_->close();
+    if (owns_line_) line_->close();
 }
 
 void Conn::pump() {
@@ -262,8 +267,14 @@ void Conn::pump() {
         self->channel_->send(std::move(apdu), [self](error_code ec) {
             self->sending_ = false;
             if (ec) {
-                spdlog::info("send failed: {}", ec.message());
-                return;  // the channel reports the loss through on_error
+                // Serial: no ACK after the repeats ([ZVT-TP] §3.5) -- the transmission failed,
+                // which the PT treats like a lost link. The line stays; a new session starts.
+                if (self->open_) {
+                    std::string why = "send failed: " + ec.message();
+                    self->close(why);
+                    self->server_.on_lost(self, why);
+                }
+                return;
             }
             self->pump();
         });
@@ -339,7 +350,7 @@ void ServerImpl::accept() {
         auto line = FaultLine::create(std::move(link), false, engine_.faults(),
                                       [this](std::string_view n) { on_transport_fault(n); });
         auto channel = adapters::make_tcp_apdu_channel(line->session());
-        adopt(std::make_shared<Conn>(*this, std::move(channel), line));
+        adopt(std::make_shared<Conn>(*this, std::move(channel), line, true));
         accept();
     });
 }
@@ -351,7 +362,7 @@ void ServerImpl::open_serial_session() {
     auto settings = adapters::parse_framing(options_.framing);
     o.bits_per_byte = settings ? settings->bits_per_byte() : 11;
     auto channel = adapters::make_serial_apdu_channel(serial_line_->session(), o);
-    adopt(std::make_shared<Conn>(*this, std::move(channel), serial_line_));
+    adopt(std::make_shared<Conn>(*this, std::move(channel), serial_line_, false));
 }
 
 void ServerImpl::control_accept() {
