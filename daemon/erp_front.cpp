@@ -144,12 +144,13 @@ struct ErpFront::Impl : std::enable_shared_from_this<ErpFront::Impl> {
             user = z85;
         }
         allowed ? ++stats.auth_allowed : ++stats.auth_denied;
+        if (!allowed) user.clear();  // the buffers below point into these strings: keep them alive
         std::array<zmq::const_buffer, 6> reply = {
             zmq::str_buffer("1.0"),
             zmq::buffer(request_id),
             allowed ? zmq::str_buffer("200") : zmq::str_buffer("400"),
             allowed ? zmq::str_buffer("OK") : zmq::str_buffer("client key not allowed"),
-            zmq::buffer(allowed ? user : std::string()),
+            zmq::buffer(user),
             zmq::str_buffer(""),
         };
         zmq::send_multipart(zap, reply, zmq::send_flags::dontwait);
