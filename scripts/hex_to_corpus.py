@@ -19,4 +19,9 @@ for path in sorted(data_dir.rglob("*.hex")):
         raw = bytes.fromhex(digits)
         (corpus_dir / hashlib.sha1(raw).hexdigest()).write_bytes(raw)
         count += 1
+# JSON examples (ERP messages) go in as they are: seeds for the text decoders.
+for path in sorted(data_dir.rglob("*.json")):
+    raw = path.read_bytes()
+    (corpus_dir / hashlib.sha1(raw).hexdigest()).write_bytes(raw)
+    count += 1
 print(f"hex_to_corpus: {count} seeds from {data_dir}")
