@@ -6,9 +6,20 @@
 
 #include "daemon/config.hpp"
 #include "daemon/log.hpp"
+#include "daemon/erp_front.hpp"
+#include "daemon/payment_service.hpp"
 #include "daemon/service.hpp"
+#include "daemon/terminal_factory.hpp"
+#include "ledger/ledger.hpp"
+
+#include <chrono>
 
 namespace {
+
+std::int64_t utc_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 int check_config(const std::string& path) {
     auto config = pb::daemon::load_config(path);
@@ -56,12 +67,46 @@ int main(int argc, char** argv) {
     for (std::size_t start = 0, nl; (nl = dump.find('\n', start)) != std::string::npos; start = nl + 1)
         pb::daemon::log::debug("PB_CONFIG_VALUE", dump.substr(start, nl - start));
 
+    // The ledger opens (and migrates) before anything is announced ready.
+    pb::ledger::Options ledger_options;
+    ledger_options.storage = pb::ledger::Storage::file;
+    ledger_options.path = config->ledger.path;
+    ledger_options.clock = utc_ms;
+    auto ledger = pb::ledger::Ledger::open(std::move(ledger_options));
+    if (!ledger) {
+        pb::daemon::log::error("PB_START_FAILED", "ledger " + config->ledger.path + ": " + ledger.error().message);
+        return 1;
+    }
+    if (auto seeded = pb::daemon::seed_ledger(**ledger, *config); !seeded) {
+        pb::daemon::log::error("PB_START_FAILED", "seeding the ledger from config: " + seeded.error().message);
+        return 1;
+    }
+
     boost::asio::io_context io(1);
-    pb::daemon::Service service(io, std::move(*config));
+    pb::daemon::Service service(io, *config);
     if (auto started = service.start(); !started) {
         pb::daemon::log::error("PB_START_FAILED", started.error());
         return 1;
     }
+
+    pb::daemon::PaymentServiceDeps deps;
+    deps.executor = io.get_executor();
+    deps.ledger = ledger->get();
+    deps.reply = [&service](const std::string& client, std::string json) { service.erp().reply(client, json); };
+    deps.publish = [&service](std::string topic, std::string payload) { service.erp().publish(topic, payload); };
+    deps.make_terminal = [&io](const pb::daemon::TerminalConfig& tc, pb::adapters::ZvtTerminalCallbacks cb) {
+        return pb::daemon::make_zvt_terminal(io.get_executor(), tc, std::move(cb));
+    };
+    deps.clock_ms = utc_ms;
+    pb::daemon::PaymentService payments(std::move(deps), *config);
+    service.erp().on_request(
+        [&payments](const pb::daemon::ClientId& client, std::string json) { payments.handle(client, json); });
+    service.erp().on_oversize(
+        [&payments](const pb::daemon::ClientId& client, std::size_t size) { payments.handle_oversize(client, size); });
+    service.on_stop([&payments](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+        payments.stop(deadline, std::move(done));
+    });
+    payments.start();
     io.run();
     return service.exit_code();
 }

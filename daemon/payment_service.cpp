@@ -1,0 +1,1035 @@
+#include "daemon/payment_service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include <ctime>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "daemon/log.hpp"
+#include "protocol/erp/event.hpp"
+#include "protocol/erp/reply.hpp"
+#include "protocol/erp/request.hpp"
+#include "protocol/erp/view.hpp"
+#include "protocol/zvt/tables.hpp"
+
+namespace pb::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using adapters::TerminalState;
+using erp::ErpError;
+using erp::ErrorCode;
+
+namespace {
+
+std::string iso_utc(std::int64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+/// Local date of business (the process's time zone; systemd sets TZ or /etc/localtime).
+std::string business_date(std::int64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+std::string payment_ref(ledger::PaymentId id) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "p-%06lld", static_cast<long long>(id.value));
+    return buf;
+}
+
+std::optional<ledger::PaymentId> parse_payment_ref(std::string_view s, std::string_view prefix = "p-") {
+    if (s.substr(0, prefix.size()) != prefix) return std::nullopt;
+    s.remove_prefix(prefix.size());
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    std::int64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + (c - '0');
+    }
+    return ledger::PaymentId{v};
+}
+
+erp::PaymentState erp_state(ledger::PaymentState s) {
+    using L = ledger::PaymentState;
+    using E = erp::PaymentState;
+    switch (s) {
+        case L::requested: return E::requested;
+        case L::sent: return E::sent;
+        case L::approved: return E::approved;
+        case L::declined: return E::declined;
+        case L::aborted: return E::aborted;
+        case L::unknown: return E::unknown;
+        case L::reversed: return E::reversed;
+        case L::refunded: return E::refunded;
+        case L::rejected: return E::rejected;
+        case L::resolved: return E::aborted;  // closed interim entry; the entry says how
+    }
+    return E::unknown;
+}
+
+erp::PaymentView view_of(const ledger::Payment& p) {
+    erp::PaymentView v;
+    v.payment_id = payment_ref(p.id);
+    v.order_id = p.request.order_id;
+    v.request_key = p.request.request_key;
+    v.kind = p.request.tender == ledger::Tender::cash ? erp::PaymentKind::cash : erp::PaymentKind::sale;
+    v.state = erp_state(p.state);
+    v.amount = p.request.amount;
+    v.terminal = p.request.terminal_id;
+    v.register_id = p.request.register_id;
+    v.operator_id = p.request.operator_id;
+    v.receptionist = p.request.receptionist;
+    v.brand = p.terminal.brand;
+    v.masked_pan = p.terminal.pan;
+    v.trace = p.terminal.trace;
+    v.receipt_no = p.terminal.receipt_no;
+    v.approval_code = p.terminal.approval_code;
+    v.result_code = p.terminal.result_code;
+    v.result_text = !p.terminal.text.empty() ? p.terminal.text : p.reason;
+    v.created_at = iso_utc(p.created_utc_ms);
+    v.updated_at = iso_utc(p.updated_utc_ms);
+    return v;
+}
+
+erp::InterimEntry interim_of(const ledger::Payment& p) {
+    erp::InterimEntry e;
+    e.entry_id = "i-" + std::to_string(p.id.value);
+    e.order_id = p.request.order_id;
+    e.payment_id = payment_ref(p.id);
+    e.amount = p.request.amount;
+    e.terminal = p.request.terminal_id;
+    e.register_id = p.request.register_id;
+    e.created_at = iso_utc(p.created_utc_ms);
+    if (p.state == ledger::PaymentState::resolved && p.resolution) {
+        e.open = false;
+        e.reason = "resolved";
+        e.resolution = std::string(ledger::resolution_id(p.resolution->how));
+        e.resolved_by = p.resolution->operator_id;
+        e.resolved_at = iso_utc(p.updated_utc_ms);
+        e.note = p.resolution->why;
+    } else {
+        e.reason = std::string(ledger::state_id(p.state));
+    }
+    return e;
+}
+
+ledger::TerminalData terminal_data(const zvt::TransactionData& d, const std::string& reason) {
+    ledger::TerminalData t;
+    if (d.card_type) t.brand = zvt::brand_from_card_type(*d.card_type);
+    if (d.masked_pan)
+        if (auto pan = MaskedPan::from_digits(*d.masked_pan)) t.pan = *pan;
+    t.trace = d.trace;
+    if (d.receipt_no) t.receipt_no = *d.receipt_no;
+    if (d.approval_code) t.approval_code = *d.approval_code;
+    if (d.tid) t.terminal_tid = std::to_string(*d.tid);
+    t.result_code = d.result_code;
+    t.text = reason;
+    return t;
+}
+
+json::object evidence_json(const zvt::TransactionData& d) {
+    json::object o;
+    o["result_code"] = d.result_code;
+    if (d.amount) o["amount"] = *d.amount;
+    if (d.trace) o["trace"] = *d.trace;
+    if (d.receipt_no) o["receipt_no"] = *d.receipt_no;
+    if (d.card_type) o["card_type"] = *d.card_type;
+    if (d.masked_pan) o["masked_pan"] = MaskedPan::from_digits(*d.masked_pan).value_or(MaskedPan{}).str();
+    if (d.approval_code) o["approval_code"] = *d.approval_code;
+    if (d.tid) o["tid"] = *d.tid;
+    if (d.time_hhmmss) o["time"] = *d.time_hhmmss;
+    if (d.date_mmdd) o["date"] = *d.date_mmdd;
+    return o;
+}
+
+ErpError err(ErrorCode c, std::string field, std::string text, const erp::Request& r) {
+    ErpError e = ErpError::make(c, std::move(field), std::move(text));
+    e.id = r.id;
+    e.type = std::string(erp::type_name(r.body));
+    return e;
+}
+
+ErpError from_ledger(const ledger::Error& le, const erp::Request& r) {
+    switch (le.code) {
+        case ledger::Errc::order_busy: return err(ErrorCode::duplicate_in_progress, "/order_id", le.message, r);
+        case ledger::Errc::terminal_busy: return err(ErrorCode::terminal_busy, "/terminal", le.message, r);
+        case ledger::Errc::key_conflict: return err(ErrorCode::request_key_conflict, "/request_key", le.message, r);
+        case ledger::Errc::permission_denied: return err(ErrorCode::permission_denied, "/operator", le.message, r);
+        case ledger::Errc::not_found: return err(ErrorCode::unknown_payment, "", le.message, r);
+        case ledger::Errc::invalid_transition: return err(ErrorCode::invalid_state, "", le.message, r);
+        case ledger::Errc::invalid_argument: return err(ErrorCode::invalid_value, "", le.message, r);
+        default: return err(ErrorCode::ledger_unavailable, "", le.message, r);
+    }
+}
+
+}  // namespace
+
+// What one terminal is doing right now.
+enum class Job : std::uint8_t { none, sale, reversal, refund, recovery, end_of_day };
+
+struct TerminalSlot {
+    TerminalConfig config;
+    std::unique_ptr<adapters::ZvtTerminal> driver;
+    TerminalState state = TerminalState::offline;
+    bool online_announced = false;
+    Job job = Job::none;             // reserved while not none
+    ledger::PaymentId payment{};     // the payment the job is about
+    std::string client;              // who waits for a reply (reversal, refund)
+    erp::Request request;            // that request
+    std::vector<std::string> receipt_lines;
+    std::uint8_t receipt_type = 0;
+    std::vector<ledger::PaymentId> to_recover;
+    bool recovering = false;  // a recovery round is under way (ledger write or repeat receipt)
+    std::int64_t last_seen_ms = 0;
+};
+
+struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl> {
+    PaymentServiceDeps deps;
+    std::map<std::string, TerminalSlot> terminals;
+    std::uint64_t seq = 0;
+    bool stopping = false;
+    std::function<void()> stop_done;
+    std::unique_ptr<asio::steady_timer> stop_timer;
+
+    std::int64_t now() const { return deps.clock_ms ? deps.clock_ms() : 0; }
+
+    // ---- plumbing --------------------------------------------------------------------
+    template <class T>
+    void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
+        std::weak_ptr<Impl> weak = shared_from_this();
+        auto ex = deps.executor;
+        deps.ledger->submit<T>(std::move(work), [weak, ex, then = std::move(then)](ledger::Result<T> r) mutable {
+            // The completion runs on the writer thread: hop back to the loop first.
+            asio::post(ex, [weak, then = std::move(then), r = std::move(r)]() mutable {
+                if (auto self = weak.lock()) then(std::move(r));
+            });
+        });
+    }
+
+    void reply_ok(const std::string& client, const erp::Request& r, json::object result) {
+        deps.reply(client, erp::encode_ok(r.id, erp::type_name(r.body), std::move(result)));
+    }
+    void reply_err(const std::string& client, const ErpError& e) { deps.reply(client, erp::encode_error(e)); }
+
+    void publish(erp::EventBody body) {
+        erp::Event e{++seq, iso_utc(now()), std::move(body)};
+        auto enc = erp::encode_event(e);
+        deps.publish(std::move(enc.topic), std::move(enc.payload));
+    }
+
+    void publish_result(const ledger::Payment& p) {
+        publish(erp::PaymentResult{view_of(p)});
+        if (ledger::is_interim(p.state) || p.state == ledger::PaymentState::resolved)
+            publish(erp::InterimChanged{interim_of(p)});
+    }
+
+    TerminalSlot* slot(const std::string& id) {
+        auto it = terminals.find(id);
+        return it == terminals.end() ? nullptr : &it->second;
+    }
+
+    // ---- terminals --------------------------------------------------------------------
+    void start_terminals() {
+        for (auto& [id, s] : terminals) {
+            std::weak_ptr<Impl> weak = shared_from_this();
+            std::string tid = id;
+            adapters::ZvtTerminalCallbacks cb;
+            cb.on_state = [weak, tid](TerminalState st, const std::string& detail) {
+                if (auto self = weak.lock()) self->on_state(tid, st, detail);
+            };
+            cb.on_progress = [weak, tid](const zvt::Progress& p) {
+                if (auto self = weak.lock()) self->on_progress(tid, p);
+            };
+            cb.on_receipt = [weak, tid](const zvt::ReceiptText& r) {
+                if (auto self = weak.lock()) self->on_receipt(tid, r);
+            };
+            cb.on_persist = [weak, tid](const zvt::PersistResult& r, std::function<void(bool)> done) {
+                if (auto self = weak.lock())
+                    self->on_persist(tid, r, std::move(done));
+                else
+                    done(false);
+            };
+            cb.on_finished = [weak, tid](const zvt::Finished& f) {
+                if (auto self = weak.lock()) self->on_finished(tid, f);
+            };
+            s.driver = deps.make_terminal(s.config, std::move(cb));
+            // Anything left from before a restart is recovered before new work.
+            s.job = Job::recovery;
+            s.driver->start();
+        }
+    }
+
+    void on_state(const std::string& tid, TerminalState st, const std::string& detail) {
+        TerminalSlot* s = slot(tid);
+        if (!s) return;
+        s->state = st;
+        s->last_seen_ms = now();
+        if (st == TerminalState::ready) {
+            if (!s->online_announced) {
+                s->online_announced = true;
+                publish(erp::TerminalOnline{tid, s->config.register_id});
+                log::info("PB_TERMINAL_ONLINE", "terminal " + tid + " online");
+            }
+            if (s->job == Job::recovery && !s->recovering) begin_recovery(*s);
+        } else if (st == TerminalState::offline) {
+            if (s->online_announced) {
+                s->online_announced = false;
+                publish(erp::TerminalOffline{tid, s->config.register_id, detail});
+                log::warn("PB_TERMINAL_OFFLINE", "terminal " + tid + " offline: " + detail);
+            }
+            // After a reconnect, whatever was in flight is recovered first.
+            if (s->job == Job::none) s->job = Job::recovery;
+        }
+    }
+
+    void on_progress(const std::string& tid, const zvt::Progress& p) {
+        TerminalSlot* s = slot(tid);
+        if (!s || s->job != Job::sale) return;
+        auto pay = deps.ledger->reader()->payment(s->payment);
+        publish(erp::PaymentProgress{payment_ref(s->payment), pay ? pay->request.order_id : "", tid, p.code, p.text});
+    }
+
+    void on_receipt(const std::string& tid, const zvt::ReceiptText& r) {
+        TerminalSlot* s = slot(tid);
+        if (!s) return;
+        s->receipt_lines.insert(s->receipt_lines.end(), r.lines.begin(), r.lines.end());
+        if (r.receipt_type) s->receipt_type = r.receipt_type;
+        if (!r.last) return;
+        erp::PaymentReceipt ev;
+        ev.payment_id = s->job == Job::sale ? payment_ref(s->payment) : "";
+        if (s->job == Job::sale)
+            if (auto pay = deps.ledger->reader()->payment(s->payment)) ev.order_id = pay->request.order_id;
+        ev.terminal = tid;
+        // 1F07: 01 merchant, 02 customer, 03 administration (PA00P015 §9.4).
+        ev.receipt_type = s->receipt_type == 1   ? erp::ReceiptType::merchant
+                          : s->receipt_type == 3 ? erp::ReceiptType::administration
+                                                 : erp::ReceiptType::customer;
+        ev.lines = std::move(s->receipt_lines);
+        s->receipt_lines.clear();
+        s->receipt_type = 0;
+        if (!ev.payment_id.empty()) publish(std::move(ev));
+    }
+
+    void on_persist(const std::string& tid, const zvt::PersistResult& r, std::function<void(bool)> done) {
+        TerminalSlot* s = slot(tid);
+        std::string subject = s && s->payment.value ? payment_ref(s->payment) : "terminal:" + tid;
+        std::string kind = r.op == zvt::Operation::end_of_day ? "terminal.end_of_day_totals" : "payment.result_received";
+        json::object body = evidence_json(r.data);
+        body["terminal"] = tid;
+        body["operation"] = std::string(zvt::operation_name(r.op));
+        std::string text = json::serialize(body);
+        // The moment of truth: the terminal's result is durable before ZVT acknowledges it.
+        write<std::int64_t>(
+            [kind, subject, text](ledger::Tx& tx) { return tx.append_event(kind, subject, text); },
+            [done = std::move(done), tid](ledger::Result<std::int64_t> res) {
+                if (!res) log::error("PB_PERSIST_FAILED", "terminal " + tid + ": " + res.error().message);
+                done(res.has_value());
+            });
+    }
+
+    void on_finished(const std::string& tid, const zvt::Finished& f) {
+        TerminalSlot* s = slot(tid);
+        if (!s) return;
+        switch (s->job) {
+            case Job::sale: return finish_sale(*s, f);
+            case Job::recovery: return finish_recovery(*s, f);
+            case Job::reversal:
+            case Job::refund: return finish_reversal_or_refund(*s, f);
+            case Job::end_of_day: return finish_end_of_day(*s, f);
+            case Job::none: return;
+        }
+    }
+
+    void release(TerminalSlot& s) {
+        s.job = Job::none;
+        s.recovering = false;
+        s.payment = {};
+        s.client.clear();
+        maybe_finish_stop();
+    }
+
+    // ---- payments ---------------------------------------------------------------------
+    void finish_sale(TerminalSlot& s, const zvt::Finished& f) {
+        ledger::PaymentState outcome = ledger::PaymentState::unknown;
+        switch (f.outcome) {
+            case zvt::Outcome::approved: outcome = ledger::PaymentState::approved; break;
+            case zvt::Outcome::declined: outcome = ledger::PaymentState::declined; break;
+            case zvt::Outcome::rejected: outcome = ledger::PaymentState::declined; break;  // refused: nothing charged
+            case zvt::Outcome::aborted: outcome = ledger::PaymentState::aborted; break;
+            case zvt::Outcome::unknown:
+            case zvt::Outcome::done: outcome = ledger::PaymentState::unknown; break;
+        }
+        ledger::TerminalData data = f.data ? terminal_data(*f.data, f.reason) : ledger::TerminalData{};
+        data.text = f.reason;
+        if (!f.data) data.result_code = f.result_code;
+        ledger::PaymentId id = s.payment;
+        std::string tid = s.config.id;
+        write<ledger::Payment>(
+            [id, outcome, data](ledger::Tx& tx) { return tx.record_result(id, outcome, data); },
+            [this, tid, id, outcome](ledger::Result<ledger::Payment> r) {
+                TerminalSlot* sl = slot(tid);
+                if (!r) {
+                    log::error("PB_RESULT_NOT_STORED", payment_ref(id) + ": " + r.error().message);
+                } else {
+                    log::info("PB_PAYMENT_RESULT", payment_ref(id) + " " + std::string(ledger::state_id(outcome)));
+                    publish_result(*r);
+                }
+                if (!sl) return;
+                // An unknown outcome is recovered (repeat receipt) before the terminal takes
+                // new work; everything else frees the terminal.
+                if (outcome == ledger::PaymentState::unknown) {
+                    sl->job = Job::recovery;
+                    sl->recovering = false;
+                    if (sl->state == TerminalState::ready) begin_recovery(*sl);
+                } else {
+                    release(*sl);
+                }
+            });
+    }
+
+    void start_payment(const std::string& client, const erp::Request& r, const erp::PaymentStart& ps) {
+        if (stopping) return reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
+        TerminalSlot* s = slot(ps.terminal);
+        if (!s) return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "no terminal '" + ps.terminal + "' is configured", r));
+        if (!(s->config.currency == ps.total.currency))
+            return reply_err(client, err(ErrorCode::currency_mismatch, "/currency",
+                                         "terminal " + ps.terminal + " charges " + std::string(s->config.currency.code()), r));
+        {
+            auto reader = deps.ledger->reader();
+            // The same request key again: that payment, never a second charge.
+            if (auto existing = reader->by_request_key(ps.request_key)) {
+                const auto& p = *existing;
+                if (p.request.order_id != ps.order_id || p.request.amount.minor != ps.total.minor)
+                    return reply_err(client, err(ErrorCode::request_key_conflict, "/request_key",
+                                                 "request key already used for order " + p.request.order_id, r));
+                return reply_ok(client, r, erp::to_json(view_of(p)));
+            }
+            auto ops = reader->operators();
+            if (ops && !ops->empty() && !reader->may(ps.operator_id, ledger::Right::take_card))
+                return reply_err(client, err(ErrorCode::permission_denied, "/operator",
+                                             "operator '" + ps.operator_id + "' may not take card payments", r));
+        }
+        if (s->state == TerminalState::offline || s->state == TerminalState::registering)
+            return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal " + ps.terminal + " is offline", r));
+        if (s->job != Job::none || s->state != TerminalState::ready)
+            return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + ps.terminal + " is busy", r));
+
+        // Reserved from here: a second request in the same loop tick sees the terminal busy.
+        s->job = Job::sale;
+        ledger::PaymentRequest req;
+        req.order_id = ps.order_id;
+        req.request_key = ps.request_key;
+        req.amount = ps.total;
+        req.tender = ledger::Tender::card;
+        req.register_id = ps.register_id;
+        req.terminal_id = ps.terminal;
+        req.operator_id = ps.operator_id;
+        req.receptionist = ps.receptionist;
+        req.business_date = business_date(now());
+        struct Started {
+            ledger::Payment payment;
+            bool created = false;
+        };
+        std::string tid = ps.terminal;
+        write<Started>(
+            [req](ledger::Tx& tx) -> ledger::Result<Started> {
+                auto b = tx.begin_payment(req);
+                if (!b) return pb::unexpected(b.error());
+                if (!b->created) return Started{b->payment, false};
+                // `sent` is durable before the first byte of the authorisation leaves.
+                auto sent = tx.mark_sent(b->payment.id);
+                if (!sent) return pb::unexpected(sent.error());
+                return Started{*sent, true};
+            },
+            [this, client, r, tid](ledger::Result<Started> res) {
+                TerminalSlot* sl = slot(tid);
+                if (!res || !res->created) {
+                    if (sl) release(*sl);
+                    if (!res) return reply_err(client, from_ledger(res.error(), r));
+                    return reply_ok(client, r, erp::to_json(view_of(res->payment)));
+                }
+                const ledger::Payment& p = res->payment;
+                sl->payment = p.id;
+                zvt::OperationRequest op;
+                op.op = zvt::Operation::authorisation;
+                op.amount = p.request.amount.minor;
+                if (!sl->driver->begin(op)) {
+                    // The terminal went away between the check and now: nothing was sent.
+                    ledger::PaymentId id = p.id;
+                    write<ledger::Payment>(
+                        [id](ledger::Tx& tx) {
+                            ledger::TerminalData d;
+                            d.text = "terminal not ready; the authorisation was not sent";
+                            return tx.record_result(id, ledger::PaymentState::aborted, d);
+                        },
+                        [this, tid](ledger::Result<ledger::Payment> rr) {
+                            if (rr) publish_result(*rr);
+                            if (TerminalSlot* x = slot(tid)) release(*x);
+                        });
+                    return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal " + tid + " went offline", r));
+                }
+                log::info("PB_PAYMENT_SENT", payment_ref(p.id) + " " + format_money(p.request.amount) + " to " + tid);
+                reply_ok(client, r, erp::to_json(view_of(p)));
+            });
+    }
+
+    void cash_record(const std::string& client, const erp::Request& r, const erp::CashRecord& c) {
+        if (stopping) return reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
+        {
+            auto reader = deps.ledger->reader();
+            if (auto existing = reader->by_request_key(c.request_key))
+                return reply_ok(client, r, erp::to_json(view_of(*existing)));
+            // Only designated operators may take cash (card-payment-module seed).
+            if (!reader->may(c.operator_id, ledger::Right::take_cash))
+                return reply_err(client, err(ErrorCode::permission_denied, "/operator",
+                                             "operator '" + c.operator_id + "' may not take cash", r));
+        }
+        ledger::PaymentRequest req;
+        req.order_id = c.order_id;
+        req.request_key = c.request_key;
+        req.amount = c.amount;
+        req.tender = ledger::Tender::cash;
+        req.register_id = c.register_id;
+        req.operator_id = c.operator_id;
+        req.receptionist = c.receptionist;
+        req.business_date = business_date(now());
+        write<ledger::Payment>(
+            [req](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
+                auto b = tx.begin_payment(req);
+                if (!b) return pb::unexpected(b.error());
+                if (!b->created) return b->payment;
+                auto sent = tx.mark_sent(b->payment.id);
+                if (!sent) return pb::unexpected(sent.error());
+                return tx.record_result(b->payment.id, ledger::PaymentState::approved, ledger::TerminalData{});
+            },
+            [this, client, r](ledger::Result<ledger::Payment> res) {
+                if (!res) return reply_err(client, from_ledger(res.error(), r));
+                reply_ok(client, r, erp::to_json(view_of(*res)));
+                publish(erp::PaymentResult{view_of(*res)});
+            });
+    }
+
+    std::optional<ledger::Payment> find_payment(const erp::PaymentRef& ref) {
+        auto reader = deps.ledger->reader();
+        if (!ref.request_key.empty()) {
+            auto p = reader->by_request_key(ref.request_key);
+            if (p) return *p;
+            return std::nullopt;
+        }
+        auto id = parse_payment_ref(ref.payment_id);
+        if (!id) return std::nullopt;
+        auto p = reader->payment(*id);
+        if (p) return *p;
+        return std::nullopt;
+    }
+
+    void cancel(const std::string& client, const erp::Request& r, const erp::PaymentCancel& c) {
+        auto p = find_payment(c.ref);
+        if (!p) return reply_err(client, err(ErrorCode::unknown_payment, "/payment_id", "no such payment", r));
+        TerminalSlot* s = slot(p->request.terminal_id);
+        if (!s || s->job != Job::sale || s->payment.value != p->id.value)
+            return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                         payment_ref(p->id) + " is " + std::string(ledger::state_id(p->state)) +
+                                             ", not waiting at the terminal",
+                                         r));
+        // The terminal decides: 06 B0 while it waits for the card, too late afterwards; the
+        // outcome arrives as payment.result either way.
+        s->driver->abort();
+        reply_ok(client, r, erp::to_json(view_of(*p)));
+    }
+
+    void reverse_or_refund(const std::string& client, const erp::Request& r, const std::string& payment_id,
+                           const std::string& operator_id, bool refund) {
+        if (stopping) return reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
+        auto id = parse_payment_ref(payment_id);
+        std::optional<ledger::Payment> p;
+        if (id)
+            if (auto q = deps.ledger->reader()->payment(*id)) p = *q;
+        if (!p) return reply_err(client, err(ErrorCode::unknown_payment, "/payment_id", "no payment '" + payment_id + "'", r));
+        if (!deps.ledger->reader()->may(operator_id, ledger::Right::refund))
+            return reply_err(client, err(ErrorCode::permission_denied, "/operator",
+                                         "operator '" + operator_id + "' may not refund or reverse", r));
+        if (p->state != ledger::PaymentState::approved || p->request.tender != ledger::Tender::card)
+            return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                         payment_ref(p->id) + " is " + std::string(ledger::state_id(p->state)), r));
+        TerminalSlot* s = slot(p->request.terminal_id);
+        if (!s) return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "terminal no longer configured", r));
+        if (s->state != TerminalState::ready || s->job != Job::none)
+            return reply_err(client, err(s->state == TerminalState::ready ? ErrorCode::terminal_busy : ErrorCode::terminal_offline,
+                                         "/terminal", "terminal " + s->config.id + " is not ready", r));
+        if (!refund && !p->terminal.receipt_no)
+            return reply_err(client, err(ErrorCode::invalid_state, "/payment_id", "no receipt number to reverse", r));
+        zvt::OperationRequest op;
+        op.op = refund ? zvt::Operation::refund : zvt::Operation::reversal;
+        op.amount = p->request.amount.minor;
+        if (p->terminal.receipt_no) op.receipt_no = static_cast<std::uint16_t>(*p->terminal.receipt_no);
+        s->job = refund ? Job::refund : Job::reversal;
+        s->payment = p->id;
+        s->client = client;
+        s->request = r;
+        if (!s->driver->begin(op)) {
+            release(*s);
+            return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal not ready", r));
+        }
+    }
+
+    void finish_reversal_or_refund(TerminalSlot& s, const zvt::Finished& f) {
+        const bool refund = s.job == Job::refund;
+        std::string client = s.client;
+        erp::Request r = s.request;
+        ledger::PaymentId id = s.payment;
+        std::string tid = s.config.id;
+        std::string op_id;
+        if (auto* pr = std::get_if<erp::PaymentReverse>(&r.body)) op_id = pr->operator_id;
+        if (auto* pf = std::get_if<erp::PaymentRefund>(&r.body)) op_id = pf->operator_id;
+        if (f.outcome != zvt::Outcome::approved) {
+            // An unknown reversal is rare and harmless to ask about again; the payment stays approved.
+            release(s);
+            return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                         std::string(refund ? "refund" : "reversal") + " not done by the terminal: " + f.reason, r));
+        }
+        ledger::TerminalData data = f.data ? terminal_data(*f.data, f.reason) : ledger::TerminalData{};
+        write<ledger::Payment>(
+            [id, op_id, data, refund](ledger::Tx& tx) {
+                return refund ? tx.mark_refunded(id, op_id, data) : tx.mark_reversed(id, op_id, data);
+            },
+            [this, client, r, tid](ledger::Result<ledger::Payment> res) {
+                if (TerminalSlot* sl = slot(tid)) release(*sl);
+                if (!res) return reply_err(client, from_ledger(res.error(), r));
+                reply_ok(client, r, erp::to_json(view_of(*res)));
+                publish(erp::PaymentResult{view_of(*res)});
+            });
+    }
+
+    // ---- recovery ----------------------------------------------------------------------
+    void begin_recovery(TerminalSlot& s) {
+        s.recovering = true;
+        auto pending = deps.ledger->reader()->pending_recovery(s.config.id);
+        if (!pending || pending->empty()) {
+            if (!pending) log::error("PB_RECOVERY_FAILED", s.config.id + ": " + pending.error().message);
+            release(s);
+            return;
+        }
+        std::vector<ledger::Payment> list = *pending;
+        std::string tid = s.config.id;
+        // Never sent: reject. Sent: unknown until the terminal has been asked.
+        write<std::vector<ledger::PaymentId>>(
+            [list](ledger::Tx& tx) -> ledger::Result<std::vector<ledger::PaymentId>> {
+                std::vector<ledger::PaymentId> ask;
+                for (const auto& p : list) {
+                    if (p.state == ledger::PaymentState::requested) {
+                        auto r = tx.reject(p.id, "never sent to the terminal (daemon restarted)");
+                        if (!r) return pb::unexpected(r.error());
+                    } else {
+                        if (p.state == ledger::PaymentState::sent) {
+                            auto r = tx.mark_unknown(p.id, "link or daemon lost before the outcome");
+                            if (!r) return pb::unexpected(r.error());
+                        }
+                        ask.push_back(p.id);
+                    }
+                }
+                return ask;
+            },
+            [this, tid](ledger::Result<std::vector<ledger::PaymentId>> res) {
+                TerminalSlot* sl = slot(tid);
+                if (!sl) return;
+                if (!res) {
+                    log::error("PB_RECOVERY_FAILED", tid + ": " + res.error().message);
+                    sl->recovering = false;  // stays in recovery; retried on the next reconnect
+                    return;
+                }
+                sl->to_recover = *res;
+                ask_terminal(*sl);
+            });
+    }
+
+    void ask_terminal(TerminalSlot& s) {
+        if (s.to_recover.empty()) return release(s);
+        // Only the newest can be the terminal's last transaction; older ones stay unknown in
+        // the interim account (one outstanding transaction per terminal makes this rare).
+        s.payment = s.to_recover.back();
+        zvt::OperationRequest op;
+        op.op = zvt::Operation::repeat_receipt;
+        if (!s.driver->begin(op)) {
+            s.to_recover.clear();  // asked again after the next reconnect
+            s.recovering = false;
+            return;
+        }
+        log::info("PB_RECOVERY_ASK", s.config.id + ": repeat receipt for " + payment_ref(s.payment));
+    }
+
+    /// Decides a payment from the terminal's last transaction (docs/recovery.md).
+    struct Decision {
+        ledger::PaymentState state = ledger::PaymentState::unknown;
+        std::string why;
+    };
+    Decision decide(const ledger::Payment& p, const zvt::Finished& f) {
+        if (f.outcome != zvt::Outcome::done || !f.data)
+            return {ledger::PaymentState::unknown, "terminal gave no last transaction (" + f.reason + ")"};
+        const zvt::TransactionData& d = *f.data;
+        // The terminal's last transaction already belongs to another payment: ours never
+        // reached a result on the terminal.
+        if (d.receipt_no) {
+            ledger::HistoryFilter filter;
+            filter.terminal_id = p.request.terminal_id;
+            filter.limit = 100000;
+            if (auto hist = deps.ledger->reader()->history(filter))
+                for (const auto& other : *hist)
+                    if (other.id.value != p.id.value && other.terminal.receipt_no &&
+                        *other.terminal.receipt_no == *d.receipt_no)
+                        return {ledger::PaymentState::aborted,
+                                "terminal's last transaction is receipt " + std::to_string(*d.receipt_no) + " of " +
+                                    payment_ref(other.id)};
+        }
+        if (!d.amount || *d.amount != p.request.amount.minor)
+            return {ledger::PaymentState::unknown, "terminal's last transaction has another amount"};
+        if (d.result_code == zvt::rc::success)
+            return {ledger::PaymentState::approved, "approved (confirmed by repeat receipt)"};
+        return {ledger::PaymentState::aborted,
+                "terminal reports the transaction not charged: " + std::string(zvt::result_code_text(d.result_code))};
+    }
+
+    void finish_recovery(TerminalSlot& s, const zvt::Finished& f) {
+        if (s.to_recover.empty()) return release(s);
+        ledger::PaymentId id = s.to_recover.back();
+        s.to_recover.clear();
+        auto p = deps.ledger->reader()->payment(id);
+        if (!p) return release(s);
+        Decision d = decide(*p, f);
+        std::string tid = s.config.id;
+        if (d.state == ledger::PaymentState::unknown) {
+            log::warn("PB_RECOVERY_UNDECIDED", payment_ref(id) + " stays unknown: " + d.why);
+            std::string why = d.why;
+            write<std::int64_t>(
+                [id, why](ledger::Tx& tx) {
+                    json::object o;
+                    o["evidence"] = why;
+                    return tx.append_event("payment.recovery_attempt", "p-" + std::to_string(id.value), json::serialize(o));
+                },
+                [this, tid, id](ledger::Result<std::int64_t>) {
+                    if (auto pay = deps.ledger->reader()->payment(id)) publish_result(*pay);
+                    if (TerminalSlot* sl = slot(tid)) release(*sl);
+                });
+            return;
+        }
+        ledger::TerminalData data = f.data ? terminal_data(*f.data, d.why) : ledger::TerminalData{};
+        data.text = d.why;
+        ledger::PaymentState state = d.state;
+        write<ledger::Payment>(
+            [id, state, data](ledger::Tx& tx) { return tx.record_result(id, state, data); },
+            [this, tid, id](ledger::Result<ledger::Payment> res) {
+                if (res) {
+                    log::info("PB_RECOVERED", payment_ref(id) + " " + std::string(ledger::state_id(res->state)));
+                    publish_result(*res);
+                } else {
+                    log::error("PB_RECOVERY_FAILED", payment_ref(id) + ": " + res.error().message);
+                }
+                if (TerminalSlot* sl = slot(tid)) release(*sl);
+            });
+    }
+
+    // ---- day-close -----------------------------------------------------------------------
+    void day_close(const std::string& client, const erp::Request& r, const erp::DayCloseRun& d) {
+        std::vector<TerminalSlot*> targets;
+        for (auto& [id, s] : terminals)
+            if (id == d.terminal || (!d.register_id.empty() && s.config.register_id == d.register_id)) targets.push_back(&s);
+        if (targets.empty())
+            return reply_err(client, err(d.terminal.empty() ? ErrorCode::unknown_register : ErrorCode::unknown_terminal,
+                                         d.terminal.empty() ? "/register" : "/terminal", "nothing to close", r));
+        auto ops = deps.ledger->reader()->operators();
+        if (ops && !ops->empty() && !deps.ledger->reader()->may(d.operator_id, ledger::Right::close_day))
+            return reply_err(client, err(ErrorCode::permission_denied, "/operator", "operator may not close the day", r));
+        for (TerminalSlot* s : targets)
+            if (s->state != TerminalState::ready || s->job != Job::none)
+                return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + s->config.id + " is not ready", r));
+        json::array started;
+        for (TerminalSlot* s : targets) {
+            zvt::OperationRequest op;
+            op.op = zvt::Operation::end_of_day;
+            s->job = Job::end_of_day;
+            if (s->driver->begin(op))
+                started.push_back(json::value(s->config.id));
+            else
+                release(*s);
+        }
+        json::object result;
+        result["terminals"] = std::move(started);
+        reply_ok(client, r, std::move(result));
+    }
+
+    static void add_bucket(std::vector<erp::BrandTotal>& v, std::string brand, const zvt::EodTotals::Bucket& b) {
+        if (b.count == 0 && b.amount == 0) return;
+        v.push_back({std::move(brand), b.count, b.amount});
+    }
+
+    void finish_end_of_day(TerminalSlot& s, const zvt::Finished& f) {
+        erp::DayCloseResult res;
+        res.terminal = s.config.id;
+        res.register_id = s.config.register_id;
+        res.business_date = business_date(now());
+        res.currency = std::string(s.config.currency.code());
+        res.ok = f.outcome == zvt::Outcome::approved || f.outcome == zvt::Outcome::done;
+        if (!res.ok) res.error = f.reason;
+        if (f.data && f.data->totals) {
+            // BMP 60's fixed buckets (PA00P015 §3.1.3); Nordic brands land in "others".
+            const auto& t = *f.data->totals;
+            add_bucket(res.terminal_totals, "girocard", t.girocard);
+            add_bucket(res.terminal_totals, "jcb", t.jcb);
+            add_bucket(res.terminal_totals, "mastercard", t.mastercard);
+            add_bucket(res.terminal_totals, "amex", t.amex);
+            add_bucket(res.terminal_totals, "visa", t.visa);
+            add_bucket(res.terminal_totals, "diners", t.diners);
+            add_bucket(res.terminal_totals, "others", t.others);
+        }
+        // The ledger's own totals for the same terminal and business day, same buckets.
+        ledger::HistoryFilter filter;
+        filter.terminal_id = s.config.id;
+        filter.date_from = res.business_date;
+        filter.date_to = res.business_date;
+        filter.state = ledger::PaymentState::approved;
+        filter.limit = 1000000;
+        std::map<std::string, erp::BrandTotal> mine;
+        if (auto hist = deps.ledger->reader()->history(filter)) {
+            for (const auto& p : *hist) {
+                std::string b;
+                switch (p.terminal.brand) {
+                    case CardBrand::girocard: b = "girocard"; break;
+                    case CardBrand::jcb: b = "jcb"; break;
+                    case CardBrand::mastercard: b = "mastercard"; break;
+                    case CardBrand::amex: b = "amex"; break;
+                    case CardBrand::visa: b = "visa"; break;
+                    case CardBrand::diners: b = "diners"; break;
+                    default: b = "others"; break;
+                }
+                auto& bt = mine[b];
+                bt.brand = b;
+                bt.count += 1;
+                bt.amount += p.request.amount.minor;
+            }
+        }
+        for (auto& [b, t] : mine) res.ledger_totals.push_back(t);
+        auto sorted = [](std::vector<erp::BrandTotal> v) {
+            std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.brand < b.brand; });
+            return v;
+        };
+        res.matches = res.ok && sorted(res.terminal_totals) == sorted(res.ledger_totals);
+        publish(erp::DayCloseDone{res});
+        log::info("PB_DAY_CLOSE", s.config.id + (res.matches ? ": terminal and ledger agree" : ": DIFFERENCE between terminal and ledger"));
+        release(s);
+    }
+
+    // ---- queries ---------------------------------------------------------------------------
+    erp::TerminalView terminal_view(const TerminalSlot& s) const {
+        erp::TerminalView v;
+        v.terminal = s.config.id;
+        v.register_id = s.config.register_id;
+        v.protocol = "zvt";
+        v.link = std::holds_alternative<TcpTransport>(s.config.transport) ? "tcp" : "serial";
+        v.online = s.state == TerminalState::ready || s.state == TerminalState::busy;
+        v.busy = s.job != Job::none;
+        if (s.job != Job::none && s.payment.value) v.payment_id = payment_ref(s.payment);
+        v.currency = std::string(s.config.currency.code());
+        if (s.last_seen_ms) v.last_seen = iso_utc(s.last_seen_ms);
+        return v;
+    }
+
+    void handle(const std::string& client, std::string_view raw) {
+        auto parsed = erp::parse_request(raw);
+        if (!parsed) return reply_err(client, parsed.error());
+        const erp::Request& r = *parsed;
+        std::visit(
+            [&](const auto& body) {
+                using B = std::decay_t<decltype(body)>;
+                if constexpr (std::is_same_v<B, erp::Hello>) {
+                    reply_ok(client, r, erp::to_json(erp::HelloView{}));
+                } else if constexpr (std::is_same_v<B, erp::Ping>) {
+                    reply_ok(client, r, json::object{});
+                } else if constexpr (std::is_same_v<B, erp::PaymentStart>) {
+                    start_payment(client, r, body);
+                } else if constexpr (std::is_same_v<B, erp::PaymentCancel>) {
+                    cancel(client, r, body);
+                } else if constexpr (std::is_same_v<B, erp::PaymentGet>) {
+                    auto p = find_payment(body.ref);
+                    if (!p) return reply_err(client, err(ErrorCode::unknown_payment, body.ref.request_key.empty() ? "/payment_id" : "/request_key", "no such payment", r));
+                    reply_ok(client, r, erp::to_json(view_of(*p)));
+                } else if constexpr (std::is_same_v<B, erp::OrderGet>) {
+                    auto list = deps.ledger->reader()->by_order(body.order_id);
+                    if (!list || list->empty())
+                        return reply_err(client, err(ErrorCode::unknown_order, "/order_id", "no payments for order '" + body.order_id + "'", r));
+                    erp::OrderView o;
+                    o.order_id = body.order_id;
+                    Money paid{0, list->front().request.amount.currency};
+                    for (const auto& p : *list) {
+                        o.payments.push_back(view_of(p));
+                        if (p.state == ledger::PaymentState::approved) paid.minor += p.request.amount.minor;
+                    }
+                    o.paid = paid;
+                    reply_ok(client, r, erp::to_json(o));
+                } else if constexpr (std::is_same_v<B, erp::CashRecord>) {
+                    cash_record(client, r, body);
+                } else if constexpr (std::is_same_v<B, erp::PaymentRefund>) {
+                    if (body.partial) return reply_err(client, err(ErrorCode::not_supported, "/amount", "partial refunds are not supported yet", r));
+                    reverse_or_refund(client, r, body.payment_id, body.operator_id, true);
+                } else if constexpr (std::is_same_v<B, erp::PaymentReverse>) {
+                    reverse_or_refund(client, r, body.payment_id, body.operator_id, false);
+                } else if constexpr (std::is_same_v<B, erp::InterimList>) {
+                    auto list = deps.ledger->reader()->interim();
+                    if (!list) return reply_err(client, from_ledger(list.error(), r));
+                    std::vector<json::object> items;
+                    for (const auto& p : *list) {
+                        if (!body.terminal.empty() && p.request.terminal_id != body.terminal) continue;
+                        if (!body.register_id.empty() && p.request.register_id != body.register_id) continue;
+                        items.push_back(erp::to_json(interim_of(p)));
+                    }
+                    reply_ok(client, r, erp::list_json("entries", items));
+                } else if constexpr (std::is_same_v<B, erp::InterimResolve>) {
+                    auto id = parse_payment_ref(body.entry_id, "i-");
+                    if (!id) return reply_err(client, err(ErrorCode::unknown_interim_entry, "/entry_id", "no entry '" + body.entry_id + "'", r));
+                    ledger::Resolution res;
+                    res.how = static_cast<ledger::ResolutionKind>(body.resolution);
+                    res.operator_id = body.operator_id;
+                    res.why = body.reason;
+                    ledger::PaymentId pid = *id;
+                    write<ledger::Payment>([pid, res](ledger::Tx& tx) { return tx.resolve(pid, res); },
+                                           [this, client, r](ledger::Result<ledger::Payment> p) {
+                                               if (!p) {
+                                                   auto e = from_ledger(p.error(), r);
+                                                   if (p.error().code == ledger::Errc::not_found) e.code = ErrorCode::unknown_interim_entry;
+                                                   return reply_err(client, e);
+                                               }
+                                               reply_ok(client, r, erp::to_json(interim_of(*p)));
+                                               publish(erp::InterimChanged{interim_of(*p)});
+                                           });
+                } else if constexpr (std::is_same_v<B, erp::TerminalStatus>) {
+                    std::vector<json::object> items;
+                    for (const auto& [id, s] : terminals)
+                        if (body.terminal.empty() || id == body.terminal) items.push_back(erp::to_json(terminal_view(s)));
+                    if (!body.terminal.empty() && items.empty())
+                        return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "no terminal '" + body.terminal + "'", r));
+                    reply_ok(client, r, erp::list_json("terminals", items));
+                } else if constexpr (std::is_same_v<B, erp::DayCloseRun>) {
+                    day_close(client, r, body);
+                } else {
+                    // Cash reconciliation and the upstream flows (issue 7) are not wired yet.
+                    reply_err(client, err(ErrorCode::not_supported, "", std::string(erp::type_name(r.body)) + " is not supported by this daemon yet", r));
+                }
+            },
+            r.body);
+    }
+
+    void maybe_finish_stop() {
+        if (!stopping || !stop_done) return;
+        for (auto& [id, s] : terminals)
+            if (s.job != Job::none && s.job != Job::recovery) return;
+        finish_stop();
+    }
+
+    void finish_stop() {
+        if (!stop_done) return;
+        auto done = std::move(stop_done);
+        stop_done = nullptr;
+        if (stop_timer) stop_timer->cancel();
+        for (auto& [id, s] : terminals)
+            if (s.driver) s.driver->stop();
+        done();
+    }
+};
+
+PaymentService::PaymentService(PaymentServiceDeps deps, const Config& config) : impl_(std::make_shared<Impl>()) {
+    impl_->deps = std::move(deps);
+    for (const auto& tc : config.terminals) impl_->terminals[tc.id].config = tc;
+}
+
+PaymentService::~PaymentService() {
+    for (auto& [id, s] : impl_->terminals)
+        if (s.driver) s.driver->stop();
+}
+
+void PaymentService::start() { impl_->start_terminals(); }
+
+void PaymentService::handle(const std::string& client, std::string_view raw) { impl_->handle(client, raw); }
+
+void PaymentService::handle_oversize(const std::string& client, std::size_t size) {
+    ErpError e = ErpError::make(ErrorCode::message_too_large, "", "request of " + std::to_string(size) + " bytes is too large");
+    impl_->reply_err(client, e);
+}
+
+void PaymentService::stop(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+    impl_->stopping = true;
+    impl_->stop_done = std::move(done);
+    impl_->stop_timer = std::make_unique<asio::steady_timer>(impl_->deps.executor, deadline);
+    std::weak_ptr<Impl> weak = impl_;
+    impl_->stop_timer->async_wait([weak](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->finish_stop();  // in-flight work ends as unknown
+    });
+    impl_->maybe_finish_stop();
+}
+
+std::string PaymentService::terminals_json() const {
+    std::vector<json::object> items;
+    for (const auto& [id, s] : impl_->terminals) items.push_back(erp::to_json(impl_->terminal_view(s)));
+    return json::serialize(erp::list_json("terminals", items));
+}
+
+ledger::Status seed_ledger(ledger::Ledger& ledger, const Config& config) {
+    ledger::IssuerConfig issuers = ledger::default_issuers();
+    for (const auto& seed : config.issuers) {
+        auto it = std::find_if(issuers.issuers.begin(), issuers.issuers.end(), [&](auto& i) { return i.id == seed.id; });
+        ledger::Issuer is;
+        if (it != issuers.issuers.end()) is = *it;
+        is.id = seed.id;
+        if (!seed.name.empty()) is.name = seed.name;
+        if (!seed.account.empty()) is.account = seed.account;
+        if (auto b = brand_from_id(seed.id); b && is.brands.empty()) is.brands.push_back(*b);
+        if (it != issuers.issuers.end())
+            *it = is;
+        else
+            issuers.issuers.push_back(is);
+        for (const auto& bin : seed.bins) issuers.bin_ranges.push_back({bin.first, bin.last, seed.id});
+    }
+    std::vector<OperatorSeed> ops = config.operators;
+    // An administrator first (bootstrap), then everyone else under that administrator.
+    std::stable_partition(ops.begin(), ops.end(), [](const OperatorSeed& o) {
+        return std::find(o.rights.begin(), o.rights.end(), "administer") != o.rights.end();
+    });
+    auto done = ledger.run<bool>([issuers, ops](ledger::Tx& tx) -> ledger::Result<bool> {
+        if (auto s = tx.set_issuers(issuers); !s) return pb::unexpected(s.error());
+        std::string actor = "paybridged-config";
+        for (const auto& o : ops) {
+            ledger::Role role;
+            role.name = "config:" + o.id;
+            for (const auto& r : o.rights)
+                if (auto right = ledger::right_from_id(r)) role.rights.push_back(*right);
+            if (auto s = tx.put_role(actor, role); !s) return pb::unexpected(s.error());
+            ledger::Operator op;
+            op.id = o.id;
+            op.name = o.name.empty() ? o.id : o.name;
+            op.roles = {role.name};
+            if (auto s = tx.put_operator(actor, op); !s) return pb::unexpected(s.error());
+            if (std::find(o.rights.begin(), o.rights.end(), "administer") != o.rights.end() &&
+                actor == "paybridged-config")
+                actor = o.id;
+        }
+        return true;
+    });
+    if (!done) return pb::unexpected(done.error());
+    return {};
+}
+
+}  // namespace pb::daemon
