@@ -327,7 +327,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
 
     void on_persist(const std::string& tid, const zvt::PersistResult& r, std::function<void(bool)> done) {
         TerminalSlot* s = slot(tid);
-        std::string subject = s && s->payment.value ? payment_ref(s->payment) : "terminal:" + tid;
+        // Same subject as the ledger's own payment events, so the evidence sits in the payment's history.
+        std::string subject = s && s->payment.value ? std::to_string(s->payment.value) : "terminal:" + tid;
         std::string kind = r.op == zvt::Operation::end_of_day ? "terminal.end_of_day_totals" : "evidence.result_received";
         json::object body = evidence_json(r.data);
         body["terminal"] = tid;
@@ -719,7 +720,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 [id, why](ledger::Tx& tx) {
                     json::object o;
                     o["evidence"] = why;
-                    return tx.append_event("evidence.recovery_attempt", "p-" + std::to_string(id.value), json::serialize(o));
+                    return tx.append_event("evidence.recovery_attempt", std::to_string(id.value), json::serialize(o));
                 },
                 [this, tid, id](ledger::Result<std::int64_t>) {
                     if (auto pay = deps.ledger->reader()->payment(id)) publish_result(*pay);
