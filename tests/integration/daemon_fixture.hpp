@@ -42,9 +42,8 @@ protected:
     void start_tcp(int card_timeout_ms = 2000, int card_delay_ms = 0) {
         sim = start_sim(dir, card_timeout_ms, card_delay_ms);
         ASSERT_TRUE(sim->ready);
-        TerminalSpec t;
-        t.tcp_port = sim->tcp_port;
-        start_daemon({t});
+        t1.tcp_port = sim->tcp_port;
+        start_daemon({t1});
     }
 
     /// Sends payment.start, expects an ok reply in state requested/sent; the payment id.
@@ -105,6 +104,7 @@ protected:
     }
 
     TempDir dir;
+    TerminalSpec t1;  // start_tcp's terminal; tests may tune its timers first
     std::unique_ptr<SimProcess> sim;
     std::unique_ptr<DaemonProcess> daemon;
     std::unique_ptr<ErpClient> erp;

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 
@@ -86,7 +88,8 @@ DaemonProcess::~DaemonProcess() {
         if (!stop(5s)) kill9();
     }
     join_reader();
-    if (::testing::Test::HasFailure()) {
+    // The log tail explains a failure; PB_IT_LOG=1 shows it always.
+    if (::testing::Test::HasFailure() || std::getenv("PB_IT_LOG")) {
         std::lock_guard lock(mu_);
         std::size_t from = log_.size() > 12000 ? log_.size() - 12000 : 0;
         std::cout << "---- paybridged log (tail) ----\n" << log_.substr(from) << "---- end ----\n";

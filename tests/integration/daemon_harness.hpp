@@ -41,7 +41,7 @@ struct TerminalSpec {
     std::string device;          // serial: the simulator's pty slave
     std::string currency = "SEK";
     int t3_ms = 3000;
-    int t4_ms = 15000;
+    int t4_ms = 5000;  // ZVT T4 (terminal silence); card waits in tests are cancelled sooner
 };
 
 /// The test config: ERP on ephemeral loopback ports, a ledger in `dir`, fast reconnects, and

@@ -100,6 +100,7 @@ TEST_F(DaemonRecoveryTest, LinkDroppedBeforeCompletionKeepsTheApprovedPayment) {
 }
 
 TEST_F(DaemonRecoveryTest, CompletionNeverSent) {
+    t1.t4_ms = 1500;  // the daemon gives up waiting for 06 0F after T4 of silence
     ASSERT_NO_FATAL_FAILURE(start_tcp());
     auto set = sim->control("fault set no_completion");
     ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
@@ -139,7 +140,7 @@ class DaemonKillTest : public DaemonRecoveryTest, public ::testing::WithParamInt
 TEST_P(DaemonKillTest, LedgerAgreesWithTheJournalAfterRestart) {
     const KillStep step = GetParam();
     ASSERT_NO_FATAL_FAILURE(start_tcp());
-    auto set = sim->control("fault set slow_message=150");
+    auto set = sim->control("fault set slow_message=60");
     ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
     auto id = start_payment(payment_start("O-250", 25500));
     ASSERT_TRUE(erp->wait_event([&](const ReceivedEvent& e) {
