@@ -135,6 +135,8 @@ struct KillStep {
     int progress_code;       // for payment.progress; -1 = any
 };
 
+void PrintTo(const KillStep& s, std::ostream* os) { *os << s.name; }
+
 class DaemonKillTest : public DaemonRecoveryTest, public ::testing::WithParamInterface<KillStep> {};
 
 TEST_P(DaemonKillTest, LedgerAgreesWithTheJournalAfterRestart) {
