@@ -85,7 +85,13 @@ DaemonProcess::DaemonProcess(const TempDir& dir, std::string config_toml) {
 DaemonProcess::~DaemonProcess() {
     if (pid_ > 0) {
         // A clean stop first: it is part of what the daemon promises (exit 0 on SIGTERM).
-        if (!stop(5s)) kill9();
+        auto rc = stop(10s);
+        if (!rc) {
+            ADD_FAILURE() << "paybridged did not stop within 10 s of SIGTERM";
+            kill9();
+        } else {
+            EXPECT_EQ(*rc, 0) << "paybridged exit status after SIGTERM";
+        }
     }
     join_reader();
     // The log tail explains a failure; PB_IT_LOG=1 shows it always.
