@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
         [&payments](const pb::daemon::ClientId& client, std::string json) { payments.handle(client, json); });
     service.erp().on_oversize(
         [&payments](const pb::daemon::ClientId& client, std::size_t size) { payments.handle_oversize(client, size); });
+    service.on_reload([&payments](const pb::daemon::Config&, const pb::daemon::Config& next) { payments.reload(next); });
     service.on_stop([&payments](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
         payments.stop(deadline, std::move(done));
     });

@@ -195,6 +195,8 @@ struct TerminalSlot {
     std::uint8_t receipt_type = 0;
     std::vector<ledger::PaymentId> to_recover;
     bool recovering = false;  // a recovery round is under way (ledger write or repeat receipt)
+    std::optional<TerminalConfig> pending_config;  // from a reload, applied when idle
+    bool remove_pending = false;                    // removed by a reload, dropped when idle
     std::int64_t last_seen_ms = 0;
 };
 
@@ -202,6 +204,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     PaymentServiceDeps deps;
     std::map<std::string, TerminalSlot> terminals;
     std::uint64_t seq = 0;
+    bool started = false;
     bool stopping = false;
     std::function<void()> stop_done;
     std::unique_ptr<asio::steady_timer> stop_timer;
@@ -245,33 +248,86 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
 
     // ---- terminals --------------------------------------------------------------------
     void start_terminals() {
-        for (auto& [id, s] : terminals) {
-            std::weak_ptr<Impl> weak = shared_from_this();
-            std::string tid = id;
-            adapters::ZvtTerminalCallbacks cb;
-            cb.on_state = [weak, tid](TerminalState st, const std::string& detail) {
-                if (auto self = weak.lock()) self->on_state(tid, st, detail);
-            };
-            cb.on_progress = [weak, tid](const zvt::Progress& p) {
-                if (auto self = weak.lock()) self->on_progress(tid, p);
-            };
-            cb.on_receipt = [weak, tid](const zvt::ReceiptText& r) {
-                if (auto self = weak.lock()) self->on_receipt(tid, r);
-            };
-            cb.on_persist = [weak, tid](const zvt::PersistResult& r, std::function<void(bool)> done) {
-                if (auto self = weak.lock())
-                    self->on_persist(tid, r, std::move(done));
-                else
-                    done(false);
-            };
-            cb.on_finished = [weak, tid](const zvt::Finished& f) {
-                if (auto self = weak.lock()) self->on_finished(tid, f);
-            };
-            s.driver = deps.make_terminal(s.config, std::move(cb));
-            // Anything left from before a restart is recovered before new work.
-            s.job = Job::recovery;
-            s.driver->start();
+        started = true;
+        for (auto& [id, s] : terminals) start_terminal(s);
+    }
+
+    void start_terminal(TerminalSlot& s) {
+        std::weak_ptr<Impl> weak = shared_from_this();
+        std::string tid = s.config.id;
+        adapters::ZvtTerminalCallbacks cb;
+        cb.on_state = [weak, tid](TerminalState st, const std::string& detail) {
+            if (auto self = weak.lock()) self->on_state(tid, st, detail);
+        };
+        cb.on_progress = [weak, tid](const zvt::Progress& p) {
+            if (auto self = weak.lock()) self->on_progress(tid, p);
+        };
+        cb.on_receipt = [weak, tid](const zvt::ReceiptText& r) {
+            if (auto self = weak.lock()) self->on_receipt(tid, r);
+        };
+        cb.on_persist = [weak, tid](const zvt::PersistResult& r, std::function<void(bool)> done) {
+            if (auto self = weak.lock())
+                self->on_persist(tid, r, std::move(done));
+            else
+                done(false);
+        };
+        cb.on_finished = [weak, tid](const zvt::Finished& f) {
+            if (auto self = weak.lock()) self->on_finished(tid, f);
+        };
+        s.state = TerminalState::offline;
+        s.driver = deps.make_terminal(s.config, std::move(cb));
+        // Anything left from before a restart is recovered before new work.
+        s.job = Job::recovery;
+        s.recovering = false;
+        s.driver->start();
+    }
+
+    // SIGHUP: a terminal whose config changed gets a new driver as soon as it is idle; a
+    // running payment is never cut short by a reload.
+    void reload(const Config& next) {
+        for (const auto& tc : next.terminals) {
+            TerminalSlot* s = slot(tc.id);
+            if (!s) {
+                TerminalSlot& fresh = terminals[tc.id];
+                fresh.config = tc;
+                log::info("PB_TERMINAL_ADDED", "terminal " + tc.id + " added by reload");
+                if (started) start_terminal(fresh);
+                continue;
+            }
+            if (s->config == tc) continue;
+            s->pending_config = tc;
+            log::info("PB_TERMINAL_CHANGED", "terminal " + tc.id + " takes its new config when idle");
+            if (s->job == Job::none) schedule_apply(tc.id);
         }
+        for (auto& [id, s] : terminals) {
+            if (next.terminal(id)) continue;
+            s.remove_pending = true;
+            log::info("PB_TERMINAL_REMOVED", "terminal " + id + " is removed when idle");
+            if (s.job == Job::none) schedule_apply(id);
+        }
+    }
+
+    void schedule_apply(const std::string& tid) {
+        // Posted: never replace a driver from inside one of its own callbacks.
+        std::weak_ptr<Impl> weak = shared_from_this();
+        asio::post(deps.executor, [weak, tid] {
+            if (auto self = weak.lock()) self->apply_pending(tid);
+        });
+    }
+
+    void apply_pending(const std::string& tid) {
+        TerminalSlot* s = slot(tid);
+        if (!s || s->job != Job::none) return;  // busy again: applied at the next release
+        if (s->remove_pending) {
+            if (s->driver) s->driver->stop();
+            terminals.erase(tid);
+            return;
+        }
+        if (!s->pending_config) return;
+        if (s->driver) s->driver->stop();
+        s->config = *s->pending_config;
+        s->pending_config.reset();
+        start_terminal(*s);
     }
 
     void on_state(const std::string& tid, TerminalState st, const std::string& detail) {
@@ -361,6 +417,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         s.recovering = false;
         s.payment = {};
         s.client.clear();
+        if (s.pending_config || s.remove_pending) schedule_apply(s.config.id);
         maybe_finish_stop();
     }
 
@@ -962,6 +1019,8 @@ PaymentService::~PaymentService() {
 }
 
 void PaymentService::start() { impl_->start_terminals(); }
+
+void PaymentService::reload(const Config& next) { impl_->reload(next); }
 
 void PaymentService::handle(const std::string& client, std::string_view raw) { impl_->handle(client, raw); }
 

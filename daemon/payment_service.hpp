@@ -50,6 +50,9 @@ public:
 
     /// Creates and starts one driver per configured terminal.
     void start();
+    /// SIGHUP with a valid new config: added terminals start, changed ones get a new driver
+    /// and removed ones stop -- each as soon as it is idle, never in the middle of a payment.
+    void reload(const Config& next);
     /// One raw ERP request from `client`.
     void handle(const std::string& client, std::string_view raw);
     /// A request larger than the front accepts.

@@ -103,6 +103,8 @@ rights = ["take_card"]
             t->id_ = tc.id;
             t->cb = std::move(cb);
             terminal_ = t.get();
+            ++terminals_made_;
+            made_currency_ = std::string(tc.currency.code());
             return t;
         };
         deps.clock_ms = [] { return std::int64_t{1700000000000}; };
@@ -154,6 +156,8 @@ rights = ["take_card"]
     Config config_;
     std::unique_ptr<PaymentService> service_;
     FakeTerminal* terminal_ = nullptr;
+    int terminals_made_ = 0;
+    std::string made_currency_;
     std::map<std::string, std::vector<json::object>> replies_;
     std::vector<std::pair<std::string, json::object>> events_;
 };
@@ -299,6 +303,21 @@ TEST_F(PaymentServiceTest, DeclinedPaymentFreesTheTerminal) {
     terminal_->finish({zvt::Operation::authorisation, zvt::Outcome::declined, 0x05, d, {}, {}, "declined"});
     run_until([&] { return state_of(1) == ledger::PaymentState::declined; });
     run_until([&] { return request("erp", pay("O-1", "O-1#2", 12550)).at("ok").as_bool(); });
+}
+
+TEST_F(PaymentServiceTest, ReloadWaitsForTheRunningPaymentBeforeReplacingTheTerminal) {
+    request("erp", pay("O-1", "O-1#1", 100));
+    Config next = config_;
+    next.terminals[0].currency = *currency_from_code("EUR");
+    service_->reload(next);
+    run_until([&] { return true; });
+    EXPECT_EQ(terminals_made_, 1) << "a payment in flight is never cut short by a reload";
+    zvt::TransactionData d;
+    d.result_code = 0x05;
+    terminal_->finish({zvt::Operation::authorisation, zvt::Outcome::declined, 0x05, d, {}, {}, "declined"});
+    run_until([&] { return terminals_made_ == 2; });
+    EXPECT_EQ(made_currency_, "EUR");
+    run_until([&] { return request("erp", pay("O-2", "O-2#1", 100)).at("error").at("code").as_int64() == 2008; });
 }
 
 }  // namespace
