@@ -257,8 +257,8 @@ void read_timeout(Reader& r, const toml::table& t, const std::string& path, std:
 void read_terminal(Reader& r, const toml::table& t, const std::string& path, TerminalConfig& term) {
     r.check_keys(t, path,
                  {"id", "protocol", "transport", "host", "port", "device", "baud", "framing", "password",
-                  "currency", "register", "receipt_printing", "t1_ms", "t2_ms", "t3_ms", "t4_ms",
-                  "reconnect_initial_ms", "reconnect_max_ms"});
+                  "currency", "register", "receipt_printing", "receipt_sync", "t1_ms", "t2_ms", "t3_ms",
+                  "t4_ms", "reconnect_initial_ms", "reconnect_max_ms"});
     if (auto v = r.string(t, "id", path, true)) term.id = *v;
     if (auto v = r.string(t, "protocol", path, false)) {
         if (*v != "zvt")
@@ -350,6 +350,7 @@ void read_terminal(Reader& r, const toml::table& t, const std::string& path, Ter
         else r.error(path + ".receipt_printing", t.get("receipt_printing")->source(),
                      "must be \"ecr\" or \"terminal\", got \"" + *v + "\"");
     }
+    if (auto v = r.boolean(t, "receipt_sync", path)) term.receipt_sync = *v;
     read_timeout(r, t, path, "t1_ms", term.timeouts.t1);
     read_timeout(r, t, path, "t2_ms", term.timeouts.t2);
     read_timeout(r, t, path, "t3_ms", term.timeouts.t3);
@@ -601,6 +602,7 @@ std::string redacted_dump(const Config& c) {
           << p << "currency = " << q(std::string(t.currency.code())) << "\n"
           << p << "register = " << q(t.register_id) << "\n"
           << p << "receipt_printing = " << q(t.receipt_printing == ReceiptPrinting::ecr ? "ecr" : "terminal") << "\n"
+          << p << "receipt_sync = " << (t.receipt_sync ? "true" : "false") << "\n"
           << p << "t1_ms = " << t.timeouts.t1.count() << "\n"
           << p << "t2_ms = " << t.timeouts.t2.count() << "\n"
           << p << "t3_ms = " << t.timeouts.t3.count() << "\n"

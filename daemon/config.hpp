@@ -92,6 +92,9 @@ struct TerminalConfig {
     Currency currency;
     std::string register_id;
     ReceiptPrinting receipt_printing = ReceiptPrinting::ecr;
+    /// Mirror the last receipt number in TLV 1F1F (PA00P015 ch. 4), for terminals that
+    /// support it: an unacknowledged transaction is then reversed by the next command.
+    bool receipt_sync = false;
     ZvtTimeouts timeouts;
     Backoff reconnect;
     friend bool operator==(const TerminalConfig&, const TerminalConfig&) = default;

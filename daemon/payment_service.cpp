@@ -195,6 +195,7 @@ struct TerminalSlot {
     std::uint8_t receipt_type = 0;
     std::vector<ledger::PaymentId> to_recover;
     bool recovering = false;  // a recovery round is under way (ledger write or repeat receipt)
+    std::optional<std::uint16_t> last_receipt;     // mirrored in TLV 1F1F when receipt_sync is on
     std::optional<TerminalConfig> pending_config;  // from a reload, applied when idle
     bool remove_pending = false;                    // removed by a reload, dropped when idle
     std::int64_t last_seen_ms = 0;
@@ -275,6 +276,15 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             if (auto self = weak.lock()) self->on_finished(tid, f);
         };
         s.state = TerminalState::offline;
+        {
+            // The newest receipt number this terminal gave us, for receipt-number sync.
+            ledger::HistoryFilter filter;
+            filter.terminal_id = s.config.id;
+            filter.limit = 1000000;
+            if (auto hist = deps.ledger->reader()->history(filter))
+                for (const auto& p : *hist)
+                    if (p.terminal.receipt_no) s.last_receipt = static_cast<std::uint16_t>(*p.terminal.receipt_no);
+        }
         s.driver = deps.make_terminal(s.config, std::move(cb));
         // Anything left from before a restart is recovered before new work.
         s.job = Job::recovery;
@@ -402,6 +412,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     void on_finished(const std::string& tid, const zvt::Finished& f) {
         TerminalSlot* s = slot(tid);
         if (!s) return;
+        if (f.data && f.data->receipt_no && f.op != zvt::Operation::repeat_receipt) s->last_receipt = f.data->receipt_no;
         switch (s->job) {
             case Job::sale: return finish_sale(*s, f);
             case Job::recovery: return finish_recovery(*s, f);
@@ -526,6 +537,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 zvt::OperationRequest op;
                 op.op = zvt::Operation::authorisation;
                 op.amount = p.request.amount.minor;
+                op.last_receipt = sl->last_receipt;
                 if (!sl->driver->begin(op)) {
                     // The terminal went away between the check and now: nothing was sent.
                     ledger::PaymentId id = p.id;
@@ -635,6 +647,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         zvt::OperationRequest op;
         op.op = refund ? zvt::Operation::refund : zvt::Operation::reversal;
         op.amount = p->request.amount.minor;
+        op.last_receipt = s->last_receipt;
         if (p->terminal.receipt_no) op.receipt_no = static_cast<std::uint16_t>(*p->terminal.receipt_no);
         s->job = refund ? Job::refund : Job::reversal;
         s->payment = p->id;

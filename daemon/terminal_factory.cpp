@@ -35,6 +35,7 @@ adapters::ZvtTerminalOptions terminal_options(const TerminalConfig& c) {
     o.ecr.password = pw;
     o.ecr.currency = c.currency.numeric;
     o.ecr.ecr_prints = c.receipt_printing == ReceiptPrinting::ecr;
+    o.ecr.receipt_sync = c.receipt_sync;
     o.ecr.t3_ms = static_cast<std::uint32_t>(c.timeouts.t3.count());
     o.ecr.t4_ms = static_cast<std::uint32_t>(c.timeouts.t4.count());
     o.t1 = c.timeouts.t1;
