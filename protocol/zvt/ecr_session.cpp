@@ -93,6 +93,12 @@ Message EcrSession::build_command(const OperationRequest& r) const {
             m.password = cfg_.password;
             m.config_byte = registration_config_byte(cfg_);
             m.fields.currency = cfg_.currency;
+            if (cfg_.ecr_prints) {
+                // TLV 26 listing 06 D3 lets the PT send whole text blocks, which name their
+                // receipt type (1F07 merchant/customer); print lines do not (§2.1, §3.6).
+                m.fields.tlv = std::vector<TlvNode>{tlv_constructed(
+                    tag::permitted_commands, {tlv_primitive(tag::zvt_command, Bytes{0x06, 0xD3})})};
+            }
             break;
         case Operation::authorisation:
             m.command = Command::authorisation;
@@ -375,8 +381,11 @@ void EcrSession::on_lost(std::string reason, std::vector<EcrAction>& out) {
     if (!financial()) {
         finish(Outcome::rejected, std::move(reason), out);
     } else if (committed_) {
-        // §2.2.9: an error after the acknowledged Status-Information does not undo it.
-        finish(Outcome::approved, "approved; " + reason + " after the commit point", out);
+        // §2.2.9: once the PT has our acknowledgement the payment stands -- but a lost link
+        // cannot tell us whether the acknowledgement arrived before it broke (a PT that closed
+        // first auto-reverses, §2.2.8). Only the terminal knows: recovery asks it (Repeat
+        // Receipt) rather than assuming either way.
+        finish(Outcome::unknown, reason + " after the acknowledgement; the terminal must be asked", out);
     } else {
         finish(Outcome::unknown, std::move(reason), out);
     }

@@ -179,14 +179,27 @@ TEST(EcrSession, LinkLostWhileTheLedgerWritesIsUnknownAndNeverAcknowledged) {
     EXPECT_EQ(sent_hex(s.step(ResultPersisted{})), "");
 }
 
-TEST(EcrSession, LinkLostAfterTheCommitPointStaysApproved) {
+TEST(EcrSession, LinkLostAfterTheAcknowledgementIsLeftToTheTerminalToSay) {
     EcrSession s(config());
     start(s, Operation::authorisation);
     s.step(ApduReceived{pt(kAck)});
     s.step(ApduReceived{pt(kApproved)});
     s.step(ResultPersisted{});
+    // Whether our 80 00 reached the PT before the link broke decides between §2.2.9 (stands)
+    // and §2.2.8 (auto-reversal): unknown, with the evidence, for recovery to ask.
     auto f = only<Finished>(s.step(LinkLost{}));
-    EXPECT_EQ(f.outcome, Outcome::approved);  // PA00P015 §2.2.9
+    EXPECT_EQ(f.outcome, Outcome::unknown);
+    ASSERT_TRUE(f.data);
+    EXPECT_EQ(f.data->receipt_no, 34);
+}
+
+TEST(EcrSession, RegistrationWhenTheEcrPrintsPermitsTextBlocks) {
+    EcrConfig c = config();
+    c.ecr_prints = true;
+    EcrSession s(c);
+    // TLV 26 { 0A 06 D3 } after <pw><config><currency> (PA00P015 §2.1, §9.4); the same shape
+    // as the working string in [BEZAHL] doc/memos/memo21021901.txt.
+    EXPECT_EQ(sent_hex(start(s, Operation::registration)), "06 00 0e 12 34 56 be 09 78 06 06 26 04 0a 02 06 d3");
 }
 
 TEST(EcrSession, T3ExpiryClosesTheLinkAndLeavesThePaymentUnknown) {
