@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/log.hpp"
+#include "daemon/recovery.hpp"
 #include "protocol/erp/event.hpp"
 #include "protocol/erp/reply.hpp"
 #include "protocol/erp/request.hpp"
@@ -242,6 +243,24 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             publish(erp::InterimChanged{interim_of(p)});
     }
 
+    bool known_register(const std::string& id) const {
+        for (const auto& [tid, s] : terminals)
+            if (s.config.register_id == id) return true;
+        return false;
+    }
+
+    /// 2011 for an operator the ledger does not know (or an inactive one), 2004 without the right.
+    static std::optional<ErpError> check_operator(const ledger::Reader& reader, const std::string& op, ledger::Right right,
+                                                  const erp::Request& r) {
+        auto who = reader.get_operator(op);
+        if (!who || !who->active)
+            return err(ErrorCode::unknown_operator, "/operator", "operator '" + op + "' is not known", r);
+        if (!reader.may(op, right))
+            return err(ErrorCode::permission_denied, "/operator",
+                       "operator '" + op + "' lacks the " + std::string(ledger::right_id(right)) + " right", r);
+        return std::nullopt;
+    }
+
     TerminalSlot* slot(const std::string& id) {
         auto it = terminals.find(id);
         return it == terminals.end() ? nullptr : &it->second;
@@ -460,8 +479,9 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 }
                 if (!sl) return;
                 // An unknown outcome is recovered (repeat receipt) before the terminal takes
-                // new work; everything else frees the terminal.
-                if (outcome == ledger::PaymentState::unknown) {
+                // new work; so is an outcome the ledger could not store (the payment is still
+                // `sent` there). Everything else frees the terminal.
+                if (outcome == ledger::PaymentState::unknown || !r) {
                     sl->job = Job::recovery;
                     sl->recovering = false;
                     if (sl->state == TerminalState::ready) begin_recovery(*sl);
@@ -475,6 +495,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         if (stopping) return reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
         TerminalSlot* s = slot(ps.terminal);
         if (!s) return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "no terminal '" + ps.terminal + "' is configured", r));
+        if (!known_register(ps.register_id))
+            return reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + ps.register_id + "' is configured", r));
         if (!(s->config.currency == ps.total.currency))
             return reply_err(client, err(ErrorCode::currency_mismatch, "/currency",
                                          "terminal " + ps.terminal + " charges " + std::string(s->config.currency.code()), r));
@@ -488,10 +510,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                                                  "request key already used for order " + p.request.order_id, r));
                 return reply_ok(client, r, erp::to_json(view_of(p)));
             }
-            auto ops = reader->operators();
-            if (ops && !ops->empty() && !reader->may(ps.operator_id, ledger::Right::take_card))
-                return reply_err(client, err(ErrorCode::permission_denied, "/operator",
-                                             "operator '" + ps.operator_id + "' may not take card payments", r));
+            if (auto e = check_operator(*reader, ps.operator_id, ledger::Right::take_card, r)) return reply_err(client, *e);
         }
         if (s->state == TerminalState::offline || s->state == TerminalState::registering)
             return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal " + ps.terminal + " is offline", r));
@@ -564,10 +583,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             auto reader = deps.ledger->reader();
             if (auto existing = reader->by_request_key(c.request_key))
                 return reply_ok(client, r, erp::to_json(view_of(*existing)));
+            if (!known_register(c.register_id))
+                return reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + c.register_id + "' is configured", r));
             // Only designated operators may take cash (card-payment-module seed).
-            if (!reader->may(c.operator_id, ledger::Right::take_cash))
-                return reply_err(client, err(ErrorCode::permission_denied, "/operator",
-                                             "operator '" + c.operator_id + "' may not take cash", r));
+            if (auto e = check_operator(*reader, c.operator_id, ledger::Right::take_cash, r)) return reply_err(client, *e);
         }
         ledger::PaymentRequest req;
         req.order_id = c.order_id;
@@ -631,9 +650,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         if (id)
             if (auto q = deps.ledger->reader()->payment(*id)) p = *q;
         if (!p) return reply_err(client, err(ErrorCode::unknown_payment, "/payment_id", "no payment '" + payment_id + "'", r));
-        if (!deps.ledger->reader()->may(operator_id, ledger::Right::refund))
-            return reply_err(client, err(ErrorCode::permission_denied, "/operator",
-                                         "operator '" + operator_id + "' may not refund or reverse", r));
+        if (auto e = check_operator(*deps.ledger->reader(), operator_id, ledger::Right::refund, r)) return reply_err(client, *e);
         if (p->state != ledger::PaymentState::approved || p->request.tender != ledger::Tender::card)
             return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
                                          payment_ref(p->id) + " is " + std::string(ledger::state_id(p->state)), r));
@@ -687,7 +704,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             });
     }
 
-    // ---- recovery ----------------------------------------------------------------------
+    // ---- recovery (docs/recovery.md; the decision itself is daemon/recovery.cpp) -----------
     void begin_recovery(TerminalSlot& s) {
         s.recovering = true;
         auto pending = deps.ledger->reader()->pending_recovery(s.config.id);
@@ -698,81 +715,76 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         }
         std::vector<ledger::Payment> list = *pending;
         std::string tid = s.config.id;
-        // Never sent: reject. Sent: unknown until the terminal has been asked.
-        write<std::vector<ledger::PaymentId>>(
-            [list](ledger::Tx& tx) -> ledger::Result<std::vector<ledger::PaymentId>> {
-                std::vector<ledger::PaymentId> ask;
+        log::info("PB_RECOVERY_START", tid + ": " + std::to_string(list.size()) + " payment(s) to recover");
+        // Never sent: reject. Sent: unknown (durably) until the terminal has been asked.
+        struct Marked {
+            std::vector<ledger::Payment> changed;  // rejected or newly unknown: the ERP hears of it
+            std::vector<ledger::PaymentId> ask;
+        };
+        write<Marked>(
+            [list](ledger::Tx& tx) -> ledger::Result<Marked> {
+                Marked m;
                 for (const auto& p : list) {
                     if (p.state == ledger::PaymentState::requested) {
                         auto r = tx.reject(p.id, "never sent to the terminal (daemon restarted)");
                         if (!r) return pb::unexpected(r.error());
-                    } else {
-                        if (p.state == ledger::PaymentState::sent) {
-                            auto r = tx.mark_unknown(p.id, "link or daemon lost before the outcome");
-                            if (!r) return pb::unexpected(r.error());
-                        }
-                        ask.push_back(p.id);
+                        m.changed.push_back(*r);
+                        continue;
                     }
+                    if (p.state == ledger::PaymentState::sent) {
+                        auto r = tx.mark_unknown(p.id, "daemon restarted or link lost before the outcome");
+                        if (!r) return pb::unexpected(r.error());
+                        m.changed.push_back(*r);
+                    }
+                    m.ask.push_back(p.id);
                 }
-                return ask;
+                return m;
             },
-            [this, tid](ledger::Result<std::vector<ledger::PaymentId>> res) {
+            [this, tid](ledger::Result<Marked> res) {
                 TerminalSlot* sl = slot(tid);
-                if (!sl) return;
                 if (!res) {
                     log::error("PB_RECOVERY_FAILED", tid + ": " + res.error().message);
-                    sl->recovering = false;  // stays in recovery; retried on the next reconnect
+                    // Stays in recovery (busy); retried on the next ready.
+                    if (sl) sl->recovering = false;
                     return;
                 }
-                sl->to_recover = *res;
+                for (const auto& p : res->changed) publish_result(p);
+                if (!sl) return;
+                sl->to_recover = res->ask;
                 ask_terminal(*sl);
             });
     }
 
     void ask_terminal(TerminalSlot& s) {
         if (s.to_recover.empty()) return release(s);
-        // Only the newest can be the terminal's last transaction; older ones stay unknown in
-        // the interim account (one outstanding transaction per terminal makes this rare).
+        // Only the newest can be the terminal's last transaction; older ones (rare: one
+        // outstanding transaction per terminal) stay unknown in the interim account.
         s.payment = s.to_recover.back();
         zvt::OperationRequest op;
         op.op = zvt::Operation::repeat_receipt;
         if (!s.driver->begin(op)) {
-            s.to_recover.clear();  // asked again after the next reconnect
+            s.to_recover.clear();  // asked again after the next ready
             s.recovering = false;
             return;
         }
         log::info("PB_RECOVERY_ASK", s.config.id + ": repeat receipt for " + payment_ref(s.payment));
     }
 
-    /// Decides a payment from the terminal's last transaction (docs/recovery.md).
-    struct Decision {
-        ledger::PaymentState state = ledger::PaymentState::unknown;
-        std::string why;
-    };
-    Decision decide(const ledger::Payment& p, const zvt::Finished& f) {
-        if (f.outcome != zvt::Outcome::done || !f.data)
-            return {ledger::PaymentState::unknown, "terminal gave no last transaction (" + f.reason + ")"};
-        const zvt::TransactionData& d = *f.data;
-        // The terminal's last transaction already belongs to another payment: ours never
-        // reached a result on the terminal.
-        if (d.receipt_no) {
-            ledger::HistoryFilter filter;
-            filter.terminal_id = p.request.terminal_id;
-            filter.limit = 100000;
-            if (auto hist = deps.ledger->reader()->history(filter))
-                for (const auto& other : *hist)
-                    if (other.id.value != p.id.value && other.terminal.receipt_no &&
-                        *other.terminal.receipt_no == *d.receipt_no)
-                        return {ledger::PaymentState::aborted,
-                                "terminal's last transaction is receipt " + std::to_string(*d.receipt_no) + " of " +
-                                    payment_ref(other.id)};
+    RecoveryFacts recovery_facts(const ledger::Payment& p, const zvt::Finished& f) {
+        RecoveryFacts facts;
+        ledger::HistoryFilter filter;
+        filter.terminal_id = p.request.terminal_id;
+        filter.limit = 1000000;
+        auto hist = deps.ledger->reader()->history(filter);
+        if (!hist) return facts;
+        const std::optional<std::uint16_t> receipt = f.data ? f.data->receipt_no : std::nullopt;
+        for (const auto& other : *hist) {
+            if (other.id.value == p.id.value || !other.terminal.receipt_no) continue;
+            if (other.id.value < p.id.value && (!facts.previous || facts.previous->id.value < other.id.value))
+                facts.previous = other;
+            if (receipt && *other.terminal.receipt_no == *receipt) facts.receipt_owners.push_back(other.id);
         }
-        if (!d.amount || *d.amount != p.request.amount.minor)
-            return {ledger::PaymentState::unknown, "terminal's last transaction has another amount"};
-        if (d.result_code == zvt::rc::success)
-            return {ledger::PaymentState::approved, "approved (confirmed by repeat receipt)"};
-        return {ledger::PaymentState::aborted,
-                "terminal reports the transaction not charged: " + std::string(zvt::result_code_text(d.result_code))};
+        return facts;
     }
 
     void finish_recovery(TerminalSlot& s, const zvt::Finished& f) {
@@ -781,31 +793,33 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         s.to_recover.clear();
         auto p = deps.ledger->reader()->payment(id);
         if (!p) return release(s);
-        Decision d = decide(*p, f);
+        RecoveryDecision d = decide_recovery(*p, f, recovery_facts(*p, f));
         std::string tid = s.config.id;
-        if (d.state == ledger::PaymentState::unknown) {
-            log::warn("PB_RECOVERY_UNDECIDED", payment_ref(id) + " stays unknown: " + d.why);
-            std::string why = d.why;
-            write<std::int64_t>(
-                [id, why](ledger::Tx& tx) {
-                    json::object o;
-                    o["evidence"] = why;
-                    return tx.append_event("evidence.recovery_attempt", std::to_string(id.value), json::serialize(o));
-                },
-                [this, tid, id](ledger::Result<std::int64_t>) {
-                    if (auto pay = deps.ledger->reader()->payment(id)) publish_result(*pay);
-                    if (TerminalSlot* sl = slot(tid)) release(*sl);
-                });
-            return;
-        }
-        ledger::TerminalData data = f.data ? terminal_data(*f.data, d.why) : ledger::TerminalData{};
-        data.text = d.why;
+        ledger::TerminalData data = f.data ? terminal_data(*f.data, d.evidence) : ledger::TerminalData{};
+        data.text = d.evidence;
         ledger::PaymentState state = d.state;
+        json::object evidence;
+        evidence["terminal"] = tid;
+        evidence["decision"] = std::string(ledger::state_id(state));
+        evidence["evidence"] = d.evidence;
+        if (f.data) evidence["last_transaction"] = evidence_json(*f.data);
+        std::string evidence_text = json::serialize(evidence);
         write<ledger::Payment>(
-            [id, state, data](ledger::Tx& tx) { return tx.record_result(id, state, data); },
-            [this, tid, id](ledger::Result<ledger::Payment> res) {
+            [id, state, data, evidence_text](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
+                // What the terminal said is kept whatever the decision.
+                if (auto e = tx.append_event("evidence.recovery", std::to_string(id.value), evidence_text); !e)
+                    return pb::unexpected(e.error());
+                auto r = tx.record_result(id, state, data);
+                // unknown -> unknown is no transition: the evidence event above is the record.
+                if (!r && state == ledger::PaymentState::unknown) return tx.payment(id);
+                return r;
+            },
+            [this, tid, id, state, why = d.evidence](ledger::Result<ledger::Payment> res) {
                 if (res) {
-                    log::info("PB_RECOVERED", payment_ref(id) + " " + std::string(ledger::state_id(res->state)));
+                    if (state == ledger::PaymentState::unknown)
+                        log::warn("PB_RECOVERY_UNDECIDED", payment_ref(id) + " stays unknown: " + why);
+                    else
+                        log::info("PB_RECOVERED", payment_ref(id) + " " + std::string(ledger::state_id(res->state)));
                     publish_result(*res);
                 } else {
                     log::error("PB_RECOVERY_FAILED", payment_ref(id) + ": " + res.error().message);
@@ -822,9 +836,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         if (targets.empty())
             return reply_err(client, err(d.terminal.empty() ? ErrorCode::unknown_register : ErrorCode::unknown_terminal,
                                          d.terminal.empty() ? "/register" : "/terminal", "nothing to close", r));
-        auto ops = deps.ledger->reader()->operators();
-        if (ops && !ops->empty() && !deps.ledger->reader()->may(d.operator_id, ledger::Right::close_day))
-            return reply_err(client, err(ErrorCode::permission_denied, "/operator", "operator may not close the day", r));
+        if (auto e = check_operator(*deps.ledger->reader(), d.operator_id, ledger::Right::close_day, r)) return reply_err(client, *e);
         for (TerminalSlot* s : targets)
             if (s->state != TerminalState::ready || s->job != Job::none)
                 return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + s->config.id + " is not ready", r));
@@ -919,6 +931,19 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         return v;
     }
 
+    /// The README's view plus `state` (replies are open): offline, registering, recovering,
+    /// ready or busy -- recovering until every unknown payment of the terminal is settled.
+    json::object terminal_json(const TerminalSlot& s) const {
+        json::object o = erp::to_json(terminal_view(s));
+        std::string_view st = adapters::terminal_state_name(s.state);
+        if (s.job == Job::recovery && (s.state == TerminalState::ready || s.state == TerminalState::busy))
+            st = "recovering";
+        else if (s.job != Job::none && s.state == TerminalState::ready)
+            st = "busy";
+        o["state"] = st;
+        return o;
+    }
+
     void handle(const std::string& client, std::string_view raw) {
         auto parsed = erp::parse_request(raw);
         if (!parsed) return reply_err(client, parsed.error());
@@ -971,6 +996,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 } else if constexpr (std::is_same_v<B, erp::InterimResolve>) {
                     auto id = parse_payment_ref(body.entry_id, "i-");
                     if (!id) return reply_err(client, err(ErrorCode::unknown_interim_entry, "/entry_id", "no entry '" + body.entry_id + "'", r));
+                    if (auto e = check_operator(*deps.ledger->reader(), body.operator_id, ledger::Right::resolve_interim, r))
+                        return reply_err(client, *e);
                     ledger::Resolution res;
                     res.how = static_cast<ledger::ResolutionKind>(body.resolution);
                     res.operator_id = body.operator_id;
@@ -989,7 +1016,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 } else if constexpr (std::is_same_v<B, erp::TerminalStatus>) {
                     std::vector<json::object> items;
                     for (const auto& [id, s] : terminals)
-                        if (body.terminal.empty() || id == body.terminal) items.push_back(erp::to_json(terminal_view(s)));
+                        if (body.terminal.empty() || id == body.terminal) items.push_back(terminal_json(s));
                     if (!body.terminal.empty() && items.empty())
                         return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "no terminal '" + body.terminal + "'", r));
                     reply_ok(client, r, erp::list_json("terminals", items));
@@ -1056,7 +1083,7 @@ void PaymentService::stop(std::chrono::steady_clock::time_point deadline, std::f
 
 std::string PaymentService::terminals_json() const {
     std::vector<json::object> items;
-    for (const auto& [id, s] : impl_->terminals) items.push_back(erp::to_json(impl_->terminal_view(s)));
+    for (const auto& [id, s] : impl_->terminals) items.push_back(impl_->terminal_json(s));
     return json::serialize(erp::list_json("terminals", items));
 }
 
