@@ -31,7 +31,7 @@ std::optional<std::int64_t> parse_minor(std::string_view t, int exponent) {
     }
     if (t.empty() || t.size() > 18) return std::nullopt;
     std::int64_t whole = 0, frac = 0;
-    int frac_digits = 0;
+    int frac_digits = 0, whole_digits = 0;
     bool dot = false, any = false;
     for (char c : t) {
         if (c == '.') {
@@ -45,10 +45,12 @@ std::optional<std::int64_t> parse_minor(std::string_view t, int exponent) {
             if (++frac_digits > exponent) return std::nullopt;
             frac = frac * 10 + (c - '0');
         } else {
+            // 15 whole digits keep whole * 10^exponent far inside int64 (no signed overflow).
+            if (++whole_digits > 15) return std::nullopt;
             whole = whole * 10 + (c - '0');
         }
     }
-    if (!any) return std::nullopt;
+    if (!any || exponent < 0 || exponent > 3) return std::nullopt;
     for (int i = frac_digits; i < exponent; ++i) frac *= 10;
     std::int64_t scale = 1;
     for (int i = 0; i < exponent; ++i) scale *= 10;

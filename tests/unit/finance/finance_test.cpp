@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "ledger/day_close.hpp"
 #include "ledger/export_csv.hpp"
 #include "ledger/export_sie.hpp"
+#include "ledger/finance_common.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/reconcile.hpp"
 #include "ledger/settlement.hpp"
@@ -464,6 +466,26 @@ std::string ksumma_content(const std::string& line) {
         else if (c != ' ' && c != '\t' && c != '{' && c != '}') out += c;
     }
     return out;
+}
+
+TEST(FinanceMoneyText, ParsesAndFormatsExactlyAndRefusesOverflow) {
+    using finance::format_minor;
+    using finance::parse_minor;
+    EXPECT_EQ(parse_minor("12"), 1200);
+    EXPECT_EQ(parse_minor("12.3"), 1230);
+    EXPECT_EQ(parse_minor("-0.05"), -5);
+    EXPECT_EQ(parse_minor("12.345"), std::nullopt);
+    EXPECT_EQ(parse_minor("1,50"), std::nullopt);
+    EXPECT_EQ(parse_minor("."), std::nullopt);
+    EXPECT_EQ(parse_minor("-"), std::nullopt);
+    EXPECT_EQ(parse_minor("999999999999999999"), std::nullopt);  // would overflow int64 in minor units
+    EXPECT_EQ(parse_minor("999999999999999.99"), 99999999999999999);
+    EXPECT_EQ(format_minor(-5), "-0.05");
+    EXPECT_EQ(format_minor(123450), "1234.50");
+    EXPECT_EQ(format_minor(INT64_MIN), "-92233720368547758.08");
+    EXPECT_TRUE(finance::valid_date("2024-02-29"));
+    EXPECT_FALSE(finance::valid_date("2026-02-29"));
+    EXPECT_EQ(finance::date_from_days(finance::days_from_date("2026-11-23") + 8), "2026-12-01");
 }
 
 TEST(SieCrc, MatchesTheStandardCheckValue) {
