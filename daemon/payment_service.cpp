@@ -12,6 +12,8 @@
 
 #include "daemon/log.hpp"
 #include "daemon/recovery.hpp"
+#include "ledger/day_close.hpp"
+#include "ledger/reconcile.hpp"
 #include "protocol/erp/event.hpp"
 #include "protocol/erp/reply.hpp"
 #include "protocol/erp/request.hpp"
@@ -670,10 +672,31 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         s->payment = p->id;
         s->client = client;
         s->request = r;
-        if (!s->driver->begin(op)) {
-            release(*s);
-            return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal not ready", r));
-        }
+        // Intent first: who asked for what is durable before the terminal hears it.
+        json::object intent;
+        intent["operation"] = refund ? "refund" : "reversal";
+        intent["operator"] = operator_id;
+        intent["amount"] = op.amount;
+        if (op.receipt_no) intent["receipt_no"] = *op.receipt_no;
+        std::string body = json::serialize(intent);
+        std::string subject = std::to_string(p->id.value);
+        std::string tid = s->config.id;
+        write<std::int64_t>(
+            [subject, body, refund](ledger::Tx& tx) {
+                return tx.append_event(refund ? "evidence.refund_requested" : "evidence.reversal_requested", subject, body);
+            },
+            [this, tid, op, client, r](ledger::Result<std::int64_t> res) {
+                TerminalSlot* sl = slot(tid);
+                if (!sl) return;
+                if (!res) {
+                    release(*sl);
+                    return reply_err(client, from_ledger(res.error(), r));
+                }
+                if (!sl->driver->begin(op)) {
+                    release(*sl);
+                    return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal not ready", r));
+                }
+            });
     }
 
     void finish_reversal_or_refund(TerminalSlot& s, const zvt::Finished& f) {
@@ -845,6 +868,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             zvt::OperationRequest op;
             op.op = zvt::Operation::end_of_day;
             s->job = Job::end_of_day;
+            s->request = r;
             if (s->driver->begin(op))
                 started.push_back(json::value(s->config.id));
             else
@@ -853,6 +877,50 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         json::object result;
         result["terminals"] = std::move(started);
         reply_ok(client, r, std::move(result));
+    }
+
+    // ---- cash reconciliation (ledger/reconcile.hpp) ------------------------------------------
+    void cash_reconcile(const std::string& client, const erp::Request& r, const erp::CashReconcile& c) {
+        const TerminalSlot* of_register = nullptr;
+        for (const auto& [id, s] : terminals)
+            if (s.config.register_id == c.register_id) of_register = &s;
+        if (!of_register)
+            return reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + c.register_id + "' is configured", r));
+        if (!(of_register->config.currency == c.counted.currency))
+            return reply_err(client, err(ErrorCode::currency_mismatch, "/currency",
+                                         "register " + c.register_id + " counts " + std::string(of_register->config.currency.code()), r));
+        {
+            auto reader = deps.ledger->reader();
+            // Counting the drawer: the cash right or the day-close right.
+            if (auto e = check_operator(*reader, c.operator_id, ledger::Right::take_cash, r)) {
+                if (e->code != ErrorCode::permission_denied || !reader->may(c.operator_id, ledger::Right::close_day))
+                    return reply_err(client, *e);
+            }
+        }
+        ledger::CashCountRequest req;
+        req.register_id = c.register_id;
+        req.business_date = business_date(now());
+        req.counted_by = c.operator_id;
+        req.counted_minor = c.counted.minor;
+        req.currency = std::string(c.counted.currency.code());
+        // No opening float or withdrawals in the ERP message (README §4 cash.reconcile): 0.
+        write<ledger::CashCount>(
+            [req](ledger::Tx& tx) { return ledger::reconcile_cash(tx, req); },
+            [this, client, r](ledger::Result<ledger::CashCount> res) {
+                if (!res) return reply_err(client, from_ledger(res.error(), r));
+                erp::ReconcileView v;
+                v.register_id = res->register_id;
+                v.business_date = res->business_date;
+                v.currency = res->currency;
+                v.opening_float = res->float_minor;
+                v.cash_in = res->sales_minor;
+                v.cash_out = res->refunds_minor + res->withdrawals_minor;
+                v.expected = res->expected_minor;
+                v.counted = res->counted_minor;
+                v.difference = res->difference_minor;
+                log::info("PB_CASH_COUNTED", v.register_id + ": difference " + std::to_string(v.difference));
+                reply_ok(client, r, erp::to_json(v));
+            });
     }
 
     static void add_bucket(std::vector<erp::BrandTotal>& v, std::string brand, const zvt::EodTotals::Bucket& b) {
@@ -879,41 +947,44 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             add_bucket(res.terminal_totals, "diners", t.diners);
             add_bucket(res.terminal_totals, "others", t.others);
         }
-        // The ledger's own totals for the same terminal and business day, same buckets.
-        ledger::HistoryFilter filter;
-        filter.terminal_id = s.config.id;
-        filter.date_from = res.business_date;
-        filter.date_to = res.business_date;
-        filter.state = ledger::PaymentState::approved;
-        filter.limit = 1000000;
-        std::map<std::string, erp::BrandTotal> mine;
-        if (auto hist = deps.ledger->reader()->history(filter)) {
-            for (const auto& p : *hist) {
-                std::string b;
-                switch (p.terminal.brand) {
-                    case CardBrand::girocard: b = "girocard"; break;
-                    case CardBrand::jcb: b = "jcb"; break;
-                    case CardBrand::mastercard: b = "mastercard"; break;
-                    case CardBrand::amex: b = "amex"; break;
-                    case CardBrand::visa: b = "visa"; break;
-                    case CardBrand::diners: b = "diners"; break;
-                    default: b = "others"; break;
-                }
-                auto& bt = mine[b];
-                bt.brand = b;
-                bt.count += 1;
-                bt.amount += p.request.amount.minor;
-            }
-        }
-        for (auto& [b, t] : mine) res.ledger_totals.push_back(t);
-        auto sorted = [](std::vector<erp::BrandTotal> v) {
-            std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.brand < b.brand; });
-            return v;
-        };
-        res.matches = res.ok && sorted(res.terminal_totals) == sorted(res.ledger_totals);
-        publish(erp::DayCloseDone{res});
-        log::info("PB_DAY_CLOSE", s.config.id + (res.matches ? ": terminal and ledger agree" : ": DIFFERENCE between terminal and ledger"));
+        std::string operator_id;
+        if (const auto* d = std::get_if<erp::DayCloseRun>(&s.request.body)) operator_id = d->operator_id;
         release(s);
+        if (!res.ok) {
+            publish(erp::DayCloseDone{res});
+            log::warn("PB_DAY_CLOSE_FAILED", res.terminal + ": terminal end-of-day failed: " + res.error);
+            return;
+        }
+        // The ledger's day-close of the same batch (ledger/day_close.hpp): its per-issuer totals
+        // next to the terminal's, a difference flagged there and here, never hidden.
+        ledger::DayCloseRequest req;
+        req.register_id = res.register_id;
+        req.terminal_id = res.terminal;
+        req.business_date = res.business_date;
+        req.operator_id = operator_id;
+        req.currency = res.currency;
+        std::vector<ledger::TerminalBucket> buckets;
+        for (const auto& t : res.terminal_totals) buckets.push_back({t.brand, t.count, t.amount});
+        if (f.data && f.data->totals) req.terminal_totals = std::move(buckets);
+        if (f.data && f.data->receipt_no) req.batch_reference = std::to_string(*f.data->receipt_no);
+        write<ledger::DayClose>(
+            [req](ledger::Tx& tx) { return ledger::close_day(tx, req); },
+            [this, res](ledger::Result<ledger::DayClose> closed) mutable {
+                if (!closed) {
+                    res.error = "ledger day-close: " + closed.error().message;
+                    res.matches = false;
+                } else {
+                    for (const auto& line : closed->lines)
+                        if (line.ledger_count != 0 || line.ledger_amount != 0)
+                            res.ledger_totals.push_back({line.issuer_id.empty() ? "unassigned" : line.issuer_id,
+                                                         line.ledger_count, line.ledger_amount});
+                    res.matches = closed->has_terminal_totals && !closed->differs;
+                }
+                publish(erp::DayCloseDone{res});
+                log::info("PB_DAY_CLOSE", res.terminal + (res.matches ? ": terminal and ledger agree"
+                                                                      : ": DIFFERENCE between terminal and ledger (" +
+                                                                            res.error + ")"));
+            });
     }
 
     // ---- queries ---------------------------------------------------------------------------
@@ -1022,6 +1093,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                     reply_ok(client, r, erp::list_json("terminals", items));
                 } else if constexpr (std::is_same_v<B, erp::DayCloseRun>) {
                     day_close(client, r, body);
+                } else if constexpr (std::is_same_v<B, erp::CashReconcile>) {
+                    cash_reconcile(client, r, body);
                 } else {
                     // Cash reconciliation and the upstream flows (issue 7) are not wired yet.
                     reply_err(client, err(ErrorCode::not_supported, "", std::string(erp::type_name(r.body)) + " is not supported by this daemon yet", r));

@@ -562,6 +562,19 @@ TEST_F(PaymentServiceTest, DayCloseRunsEndOfDayAndPublishesTheTotals) {
         }
 }
 
+TEST_F(PaymentServiceTest, CashReconciliationComparesTheCountWithTheLedger) {
+    ASSERT_TRUE(request("erp", R"({"v":1,"id":"c","type":"cash.record","order_id":"O-9","request_key":"O-9#c",
+        "amount":5000,"currency":"SEK","register":"K1","operator":"anna"})").at("ok").as_bool());
+    const std::string count = R"({"v":1,"id":"r","type":"cash.reconcile","register":"K1","counted":4900,"currency":"SEK","operator":")";
+    EXPECT_EQ(request("erp", count + R"(bob"})").at("error").at("code").as_int64(), 2004);
+    EXPECT_EQ(request("erp", count + R"(nobody"})").at("error").at("code").as_int64(), 2011);
+    auto ok = request("erp", count + R"(anna"})");
+    ASSERT_TRUE(ok.at("ok").as_bool()) << json::serialize(ok);
+    EXPECT_EQ(ok.at("result").at("cash_in").as_int64(), 5000);
+    EXPECT_EQ(ok.at("result").at("expected").as_int64(), 5000);
+    EXPECT_EQ(ok.at("result").at("difference").as_int64(), -100);
+}
+
 TEST_F(PaymentServiceTest, UpstreamTypesAreNotSupportedYet) {
     auto r = request("erp", R"({"v":1,"id":"b","type":"benefit.verify","order_id":"O-1","voucher":"EP-5531"})");
     EXPECT_EQ(r.at("error").at("code").as_int64(), 2014);
