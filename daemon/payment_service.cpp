@@ -818,7 +818,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         if (!p) return release(s);
         RecoveryDecision d = decide_recovery(*p, f, recovery_facts(*p, f));
         std::string tid = s.config.id;
-        ledger::TerminalData data = f.data ? terminal_data(*f.data, d.evidence) : ledger::TerminalData{};
+        // Another payment's receipt never lands on this one; the evidence event keeps it.
+        ledger::TerminalData data = f.data && d.ours ? terminal_data(*f.data, d.evidence) : ledger::TerminalData{};
         data.text = d.evidence;
         ledger::PaymentState state = d.state;
         json::object evidence;
@@ -1183,7 +1184,14 @@ ledger::Status seed_ledger(ledger::Ledger& ledger, const Config& config) {
     });
     auto done = ledger.run<bool>([issuers, ops](ledger::Tx& tx) -> ledger::Result<bool> {
         if (auto s = tx.set_issuers(issuers); !s) return pb::unexpected(s.error());
+        // Bootstrap (no administrator yet) acts as the config itself; once the ledger holds an
+        // administrator from an earlier start, that administrator re-applies the config.
         std::string actor = "paybridged-config";
+        for (const auto& o : ops)
+            if (tx.may(o.id, ledger::Right::administer)) {
+                actor = o.id;
+                break;
+            }
         for (const auto& o : ops) {
             ledger::Role role;
             role.name = "config:" + o.id;

@@ -1,5 +1,6 @@
 #include "daemon/recovery.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 
@@ -17,7 +18,11 @@ std::string receipt_text(const zvt::TransactionData& d) {
     return s;
 }
 
-std::string ref(ledger::PaymentId id) { return "p-" + std::to_string(id.value); }
+std::string ref(ledger::PaymentId id) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "p-%06lld", static_cast<long long>(id.value));
+    return buf;
+}
 
 // Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -92,7 +97,7 @@ RecoveryDecision decide_recovery(const ledger::Payment& p, const zvt::Finished& 
     // Ours, not charged: a decline, an abort, or the terminal's auto-reversal (6C, §2.2.8)
     // after it got no acknowledgement. Nothing more recent happened on the terminal.
     if (d.result_code != zvt::rc::success)
-        return {S::aborted, seen + ": not charged"};
+        return {S::aborted, seen + ": not charged", true};
 
     if (d.date_mmdd && d.time_hhmmss) {
         const std::int64_t offset = rules.utc_offset_s ? *rules.utc_offset_s : local_utc_offset_s(p.created_utc_ms);
@@ -103,7 +108,7 @@ RecoveryDecision decide_recovery(const ledger::Payment& p, const zvt::Finished& 
             return {S::unknown, seen + "; its time is " + std::to_string(delta) +
                                     " s from this payment's start, outside the window"};
     }
-    return {S::approved, seen + ": approved (confirmed by repeat receipt)"};
+    return {S::approved, seen + ": approved (confirmed by repeat receipt)", true};
 }
 
 }  // namespace pb::daemon

@@ -49,6 +49,9 @@ struct RecoveryRules {
 struct RecoveryDecision {
     ledger::PaymentState state = ledger::PaymentState::unknown;  // approved, aborted or unknown
     std::string evidence;  // why, in words: goes to the ledger and the interim list
+    /// The terminal's last transaction is this payment's: its card data, trace and receipt
+    /// belong on the payment. False when it is another payment's (or nobody knows whose).
+    bool ours = false;
 };
 
 /// `answer` is the driver's Finished of the repeat receipt (Outcome::done with the re-sent

@@ -521,6 +521,7 @@ TEST_F(PaymentServiceTest, RecoveryFindingThePreviousPaymentsReceiptRecordsAbort
     terminal_->finish(finished(zvt::Operation::repeat_receipt, zvt::Outcome::done, 0, approved_data(12500, 7), "done"));
     run_until([&] { return state_of(2) == ledger::PaymentState::aborted; });
     EXPECT_EQ(journal_events(), before + 2) << "the terminal's answer is kept as evidence, then the outcome";
+    EXPECT_FALSE(ledger_->reader()->payment({2})->terminal.receipt_no) << "O-1's receipt is not O-2's";
     EXPECT_EQ(state_of(1), ledger::PaymentState::approved);
 }
 
@@ -573,6 +574,16 @@ TEST_F(PaymentServiceTest, CashReconciliationComparesTheCountWithTheLedger) {
     EXPECT_EQ(ok.at("result").at("cash_in").as_int64(), 5000);
     EXPECT_EQ(ok.at("result").at("expected").as_int64(), 5000);
     EXPECT_EQ(ok.at("result").at("difference").as_int64(), -100);
+}
+
+TEST_F(PaymentServiceTest, SeedingTheLedgerAgainAtRestartAppliesTheConfig) {
+    // Seen by hand: the second start of a daemon whose config has an administrator failed.
+    Config next = config_;
+    for (auto& o : next.operators)
+        if (o.id == "bob") o.rights.push_back("take_cash");
+    auto again = seed_ledger(*ledger_, next);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(ledger_->reader()->may("bob", ledger::Right::take_cash));
 }
 
 TEST_F(PaymentServiceTest, UpstreamTypesAreNotSupportedYet) {

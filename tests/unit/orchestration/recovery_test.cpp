@@ -48,6 +48,7 @@ TEST(RecoveryDecision, ClearMatchWithResult00IsApproved) {
     d.time_hhmmss = 221400;  // 40 s after the payment started
     auto got = decide_recovery(ours(), answer(d), {}, utc());
     EXPECT_EQ(got.state, S::approved) << got.evidence;
+    EXPECT_TRUE(got.ours);
 }
 
 TEST(RecoveryDecision, ThePreviousPaymentsReceiptMeansOursNeverReachedTheTerminal) {
@@ -60,7 +61,8 @@ TEST(RecoveryDecision, ThePreviousPaymentsReceiptMeansOursNeverReachedTheTermina
     facts.receipt_owners = {prev.id};
     auto got = decide_recovery(ours(), answer(last(3000, 7)), facts, utc());
     EXPECT_EQ(got.state, S::aborted) << got.evidence;
-    EXPECT_NE(got.evidence.find("p-4"), std::string::npos);
+    EXPECT_FALSE(got.ours);
+    EXPECT_NE(got.evidence.find("p-000004"), std::string::npos);
 }
 
 TEST(RecoveryDecision, SameReceiptButAnotherTraceIsNotProofOfAnything) {
