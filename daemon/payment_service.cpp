@@ -1056,10 +1056,22 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 } else if constexpr (std::is_same_v<B, erp::PaymentReverse>) {
                     reverse_or_refund(client, r, body.payment_id, body.operator_id, false);
                 } else if constexpr (std::is_same_v<B, erp::InterimList>) {
-                    auto list = deps.ledger->reader()->interim();
-                    if (!list) return reply_err(client, from_ledger(list.error(), r));
+                    // open: the interim account itself; resolved: entries a person closed; all: both.
+                    std::vector<ledger::Payment> list;
+                    if (body.state != erp::InterimState::resolved) {
+                        auto open = deps.ledger->reader()->interim();
+                        if (!open) return reply_err(client, from_ledger(open.error(), r));
+                        list = std::move(*open);
+                    }
+                    if (body.state != erp::InterimState::open) {
+                        ledger::HistoryFilter filter;
+                        filter.state = ledger::PaymentState::resolved;
+                        auto closed = deps.ledger->reader()->history(filter);
+                        if (!closed) return reply_err(client, from_ledger(closed.error(), r));
+                        list.insert(list.end(), closed->begin(), closed->end());
+                    }
                     std::vector<json::object> items;
-                    for (const auto& p : *list) {
+                    for (const auto& p : list) {
                         if (!body.terminal.empty() && p.request.terminal_id != body.terminal) continue;
                         if (!body.register_id.empty() && p.request.register_id != body.register_id) continue;
                         items.push_back(erp::to_json(interim_of(p)));

@@ -411,6 +411,15 @@ TEST_F(PaymentServiceTest, AbortedPaymentGoesToTheInterimAccount) {
     EXPECT_EQ(ok.at("result").at("state").as_string(), "resolved");
     EXPECT_EQ(state_of(1), ledger::PaymentState::resolved);
     EXPECT_EQ(request("erp", resolve + R"(anna"})").at("error").at("code").as_int64(), 2006);
+    // The state filter: open (default) no longer lists it, resolved and all do.
+    auto entries = [&](const std::string& state) {
+        return request("erp", R"({"v":1,"id":"i","type":"interim.list","state":")" + state + R"("})")
+            .at("result").at("entries").as_array();
+    };
+    EXPECT_EQ(entries("open").size(), 0u);
+    ASSERT_EQ(entries("resolved").size(), 1u);
+    EXPECT_EQ(entries("resolved")[0].at("resolution").as_string(), "written_off");
+    EXPECT_EQ(entries("all").size(), 1u);
 }
 
 TEST_F(PaymentServiceTest, TerminalRefusingTheCommandIsRecordedDeclinedWithItsResultCode) {
