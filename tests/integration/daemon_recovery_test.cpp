@@ -143,6 +143,26 @@ TEST_F(DaemonRecoveryTest, CompletionNeverSent) {
     expect_ledger_agrees_with_journal(id, 23000);
 }
 
+TEST_F(DaemonRecoveryTest, SlowAnswersPastT3LeaveNothingChargedTwice) {
+    sim = start_sim(dir);
+    ASSERT_TRUE(sim->ready);
+    t1.tcp_port = sim->tcp_port;
+    t1.t3_ms = 300;  // PA00P016 §5.2.5: the command's answer must come within T3
+    ASSERT_NO_FATAL_FAILURE(start_daemon({t1}));
+    // Every message of the terminal now comes 700 ms late: the 80 00 to the authorisation
+    // misses T3, the daemon closes the link and the outcome is unknown until it can ask.
+    auto set = sim->control("fault set slow_message=700");
+    ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
+    auto id = start_payment(payment_start("O-260", 26000));
+    auto r = erp->wait_result(id, 12s, /*accept_unknown=*/true);
+    ASSERT_TRUE(r) << "no payment.result for " << id;
+    EXPECT_NE(str(*r, "state"), "approved") << "nothing could have been acknowledged in time";
+    sim->control("fault clear");
+    ASSERT_TRUE(erp->wait_online("T1", 15s));
+    expect_ledger_agrees_with_journal(id, 26000);
+    EXPECT_EQ(str(pay("O-261", 26100), "state"), "approved");
+}
+
 TEST_F(DaemonRecoveryTest, DaemonKilledWhileTheTerminalWaitsForTheCard) {
     ASSERT_NO_FATAL_FAILURE(start_tcp(/*card_timeout_ms=*/30000));
     auto id = start_payment(payment_start("O-240", 24052));
