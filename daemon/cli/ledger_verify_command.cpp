@@ -45,7 +45,7 @@ void register_ledger(CLI::App& app) {
     ledger->require_subcommand(1);
     auto opts = std::make_shared<VerifyOptions>();
     auto* verify = ledger->add_subcommand("verify", "check the audit chain; names the first bad event");
-    verify->add_option("--db", opts->db, "ledger database file")->required();
+    verify->add_option("--ledger,--db", opts->db, "ledger database file")->required();
     verify->add_flag("--json", opts->json, "machine-readable output");
     verify->callback([opts] { run_verify(*opts); });
 }

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help exits 0; any usage error exits 2, like the subcommands' own usage errors.
+        return app.exit(e) == 0 ? 0 : 2;
     } catch (const pb::cli::Failure& f) {
         std::cerr << "paybridge: " << f.message << "\n";
         return f.exit_code;
