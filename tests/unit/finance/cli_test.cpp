@@ -140,4 +140,76 @@ TEST(FinanceCli, HistoryInterimDayCloseAndSieExport) {
     EXPECT_NE(bad.out.find("YYYY-MM-DD"), std::string::npos) << bad.out;
 }
 
+TEST(FinanceCli, ReconcileSettlementOperatorsAndUsageErrors) {
+    TempDir dir;
+    const std::string db = (dir.path / "ledger.db").string();
+    seed(db);
+    const std::string L = " --ledger " + db;
+
+    // Usage errors exit 2 and say what is wrong; a missing ledger is a failure (1), not created.
+    auto missing = paybridge("reconcile" + L + " --register K1 --date 2026-11-23 --operator boss");
+    EXPECT_EQ(missing.status, 2) << missing.out;  // --counted is required
+    EXPECT_NE(missing.out.find("--counted"), std::string::npos) << missing.out;
+    auto bad_amount = paybridge("reconcile" + L + " --register K1 --date 2026-11-23 --operator boss --counted 1,5");
+    EXPECT_EQ(bad_amount.status, 2) << bad_amount.out;
+    EXPECT_NE(bad_amount.out.find("'1,5' is not an amount"), std::string::npos) << bad_amount.out;
+    auto nowhere = paybridge("history --ledger " + (dir.path / "nope.db").string());
+    EXPECT_EQ(nowhere.status, 1) << nowhere.out;
+    EXPECT_FALSE(std::filesystem::exists(dir.path / "nope.db"));
+    EXPECT_EQ(paybridge("no-such-command").status, 2);
+
+    // Cash count: float 500.00, no cash sales, counted 495.50 -> 4.50 short.
+    auto r = paybridge("reconcile" + L + " --register K1 --date 2026-11-23 --operator boss --float 500 "
+                       "--counted 495.50 --json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    const auto count = boost::json::parse(r.out).as_object();
+    EXPECT_EQ(count.at("expected_minor").as_int64(), 50000);
+    EXPECT_EQ(count.at("difference_minor").as_int64(), -450);
+    EXPECT_EQ(count.at("counted_by").as_string(), "boss");
+
+    // Close T1 without terminal totals, then a settlement with one matching and one stray deposit.
+    auto c = paybridge("day-close" + L + " --register K1 --terminal T1 --date 2026-11-23 --operator boss "
+                       "--no-terminal-totals");
+    ASSERT_EQ(c.status, 0) << c.out;
+    auto shown = paybridge("day-close" + L + " --terminal T1 --date 2026-11-23 --show --json");
+    ASSERT_EQ(shown.status, 0) << shown.out;
+    EXPECT_EQ(boost::json::parse(shown.out).at("ledger_amount_minor").as_int64(), 15000);
+
+    const std::string bad_csv = (dir.path / "bad.csv").string();
+    std::ofstream(bad_csv) << "payout_date,issuer,gross,fees,net,batch_reference\n2026-11-25,visa,150.00,2.00,149.00,\n";
+    auto bad = paybridge("settlement import" + L + " " + bad_csv);
+    EXPECT_EQ(bad.status, 2) << bad.out;
+    EXPECT_NE(bad.out.find("line 2, column 29 (net)"), std::string::npos) << bad.out;
+
+    const std::string csv = (dir.path / "settle.csv").string();
+    std::ofstream(csv) << "payout_date,issuer,gross,fees,net,batch_reference\n"
+                          "2026-11-25,Visa,150.00,2.00,148.00,\n"
+                          "2026-11-25,amex,99.00,1.00,98.00,\n";
+    auto imp = paybridge("settlement import" + L + " " + csv);
+    ASSERT_EQ(imp.status, 0) << imp.out;
+    EXPECT_EQ(paybridge("settlement import" + L + " " + csv).status, 1);  // same file twice
+    auto m = paybridge("settlement match" + L + " --json");
+    ASSERT_EQ(m.status, 0) << m.out;
+    const auto match = boost::json::parse(m.out).as_object();
+    ASSERT_EQ(match.at("matched").as_array().size(), 1u) << m.out;
+    EXPECT_EQ(match.at("matched").as_array()[0].at("rule").as_string(), "issuer_date_total");
+    ASSERT_EQ(match.at("unmatched_deposits").as_array().size(), 1u);
+    EXPECT_EQ(match.at("unmatched_deposits").as_array()[0].at("issuer_id").as_string(), "amex");
+    EXPECT_TRUE(match.at("unmatched_batches").as_array().empty());
+
+    // Operators: a role first, then its first administrator (bootstrap), then a refused actor.
+    ASSERT_EQ(paybridge("operators grant" + L + " --role admin --rights administer,close_day --actor boss").status, 0);
+    auto add = paybridge("operators add" + L + " boss --name Boss --role admin --actor boss");
+    ASSERT_EQ(add.status, 0) << add.out;
+    auto refused = paybridge("operators add" + L + " eve --role admin --actor eve");
+    EXPECT_EQ(refused.status, 1) << refused.out;
+    EXPECT_NE(refused.out.find("permission_denied"), std::string::npos) << refused.out;
+    auto ops = paybridge("operators list" + L + " --json");
+    ASSERT_EQ(ops.status, 0) << ops.out;
+    EXPECT_EQ(boost::json::parse(ops.out).at("operators").as_array().size(), 1u) << ops.out;
+
+    auto v = paybridge("ledger verify --ledger " + db);
+    EXPECT_EQ(v.status, 0) << v.out;
+}
+
 }  // namespace
