@@ -8,6 +8,8 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -593,6 +595,18 @@ TEST_F(FinanceExport, SieFileFollowsTheFormatAndHandComputedVouchers) {
     std::string summed;
     for (std::size_t i = 2; i + 1 < lines.size(); ++i) summed += ksumma_content(lines[i]);
     EXPECT_EQ(last, "#KSUMMA " + std::to_string(crc32_bitwise(summed)));
+}
+
+TEST_F(FinanceExport, SieMatchesTheHandComputedFile) {
+    // tests/data/finance/README.md says how the file was made (checksum computed independently).
+    const Books b = books();
+    const AccountPlan plan;
+    const auto vouchers = build_vouchers(b.closes, b.counts, plan);
+    const std::string sie = export_sie4(vouchers, account_names(vouchers, plan, b.closes), sie_options());
+    std::ifstream in(std::string(PB_TEST_DATA_DIR) + "/finance/day_close_2026-11-23.se", std::ios::binary);
+    ASSERT_TRUE(in);
+    const std::string expected{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    EXPECT_EQ(sie, expected);
 }
 
 TEST_F(FinanceExport, SieAndCsvAreDeterministic) {
