@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
 
     std::string tcp = "127.0.0.1:20007";
     bool no_tcp = false;
-    std::string serial;
+    std::string serial, pty_link;
     unsigned baud = 9600;
     std::string framing = "8N2";
     std::string pace = "on";
@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
     zvt->add_option("--tcp", tcp, "listen for the ECR on HOST:PORT (port 0 = ephemeral)")->capture_default_str();
     zvt->add_flag("--no-tcp", no_tcp, "do not listen on TCP (serial only)");
     zvt->add_option("--serial", serial, "serial line: 'pty' (create a pseudo-terminal pair) or a device path");
+    zvt->add_option("--pty-link", pty_link,
+                    "with --serial pty: keep a symlink at PATH to the pseudo-terminal (stable across restarts)");
     zvt->add_option("--baud", baud, "serial speed (9600 default, 115200 optional)")->capture_default_str();
     zvt->add_option("--framing", framing, "serial framing")->capture_default_str();
     zvt->add_option("--pace", pace, "pace sent bytes at line speed on serial (on|off)")
@@ -87,6 +89,11 @@ int main(int argc, char** argv) {
         o.control = *ep;
     }
     o.serial = serial;
+    o.pty_link = pty_link;
+    if (!pty_link.empty() && serial != "pty") {
+        std::cerr << "paybridge-sim: --pty-link needs --serial pty\n";
+        return 2;
+    }
     o.baud = baud;
     o.framing = framing;
     o.pace = pace == "on";

@@ -147,6 +147,22 @@ zvt::EodTotals::Bucket& eod_bucket(zvt::EodTotals& t, CardBrand brand) {
 Engine::Engine(Scenario scenario, PersistentState state)
     : scenario_(std::move(scenario)), state_(std::move(state)) {}
 
+Actions Engine::power_up() {
+    Actions out;
+    if (state_.last_status_committed || !state_.last_status_info) return out;
+    auto& f = state_.last_status_info->fields;
+    out.push_back(Journal{{{"event", "auto_reversed"},
+                           {"amount", f.amount.value_or(0)},
+                           {"receipt", f.receipt_no.value_or(0)},
+                           {"trace", f.trace.value_or(0)},
+                           {"reason", "restarted before the ECR acknowledged the Status-Information"}}});
+    f.result_code = zvt::rc::abort_timeout_or_key;
+    f.additional_text = "AUTO-REVERSAL";
+    state_.last_status_committed = true;
+    out.push_back(SaveState{});
+    return out;
+}
+
 std::uint8_t Engine::terminal_status() const {
     // [ZVT-CMD] ch. 11.
     if (card_left_in_reader_ || scenario_.faults.card_inserted) return zvt::rc::card_inserted;
@@ -739,6 +755,7 @@ void Engine::host_decision(const Now& now, Actions& out) {
     }
     t.status_info = si;
     state_.last_status_info = si;
+    state_.last_status_committed = !t.approved;
     if (!t.approved) out.push_back(Journal{tx_json("declined")});
     out.push_back(SaveState{});
     steps_.push_front(Step::send_of(std::move(si), Role::status_info));
@@ -838,6 +855,7 @@ void Engine::reverse_uncommitted(std::string_view why, bool link_up, const Now& 
         r["acknowledged"] = false;
         r["reason"] = why;
         t.committed = true;
+        state_.last_status_committed = true;
         state_.turnover = t.record.turnover;
         state_.batch.push_back(t.record);
         out.push_back(Journal{std::move(r)});
@@ -853,6 +871,7 @@ void Engine::reverse_uncommitted(std::string_view why, bool link_up, const Now& 
         state_.last_status_info->fields.result_code = zvt::rc::abort_timeout_or_key;
         state_.last_status_info->fields.additional_text = "AUTO-REVERSAL";
     }
+    state_.last_status_committed = true;
     out.push_back(SaveState{});
     (void)now;
     if (link_up) {
@@ -887,6 +906,7 @@ void Engine::abort_tx(std::uint8_t result_code, std::string_view why, bool link_
 void Engine::commit(const Now&, Actions& out) {
     auto& t = *tx_;
     t.committed = true;
+    state_.last_status_committed = true;
     if (t.eod) {
         zvt::EodTotals totals = t.status_info.fields.totals.value_or(zvt::EodTotals{});
         boost::json::object r{{"event", "end_of_day"}, {"trace", t.record.trace}, {"total", t.amount},

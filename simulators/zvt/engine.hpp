@@ -59,6 +59,9 @@ struct PersistentState {
     std::uint32_t turnover = 0;  // last used turnover record number
     std::vector<TxRecord> batch;
     std::optional<zvt::Message> last_status_info;  // for Repeat Receipt (§2.20)
+    /// False between sending an approving Status-Information and the ECR's acknowledgement
+    /// (the moment of truth, [ZVT-CMD] §2.2.8): a restart in that window finds it false.
+    bool last_status_committed = true;
 };
 
 // Actions, executed by the shell in order.
@@ -95,6 +98,11 @@ public:
     /// Call when next_deadline() has passed.
     Actions on_timer(const Now& now);
     std::optional<std::chrono::milliseconds> next_deadline() const { return deadline_; }
+
+    /// After a restart ("power-up"): a transaction whose Status-Information went out but was
+    /// never acknowledged is auto-reversed ([ZVT-CMD] §2.2.8), so Repeat Receipt reports
+    /// the reversal, not an approval the journal never stored.
+    Actions power_up();
 
     /// Run-time fault control; changes are journaled.
     Actions set_fault(std::string_view spec);

@@ -87,6 +87,7 @@ json::object state_to_json(const PersistentState& s) {
         batch.push_back(std::move(o));
     }
     json::object o{{"trace", s.trace}, {"receipt", s.receipt}, {"turnover", s.turnover}, {"batch", std::move(batch)}};
+    if (!s.last_status_committed) o["last_status_committed"] = false;
     if (s.last_status_info) {
         o["last_status_info"] = to_hex(zvt::encode_apdu(zvt::encode_message(*s.last_status_info)), false);
     }
@@ -117,6 +118,7 @@ Expected<PersistentState, std::string> state_from_json(const json::value& v) {
             if (r.contains("ref_receipt")) t.ref_receipt = r.at("ref_receipt").to_number<std::uint16_t>();
             s.batch.push_back(std::move(t));
         }
+        if (o.contains("last_status_committed")) s.last_status_committed = o.at("last_status_committed").as_bool();
         if (o.contains("last_status_info")) {
             auto bytes = from_hex(o.at("last_status_info").as_string());
             if (!bytes) return unexpected(std::string("bad last_status_info hex in state file"));

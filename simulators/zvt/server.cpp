@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <fstream>
@@ -308,6 +309,17 @@ Expected<void, std::string> ServerImpl::init() {
             if (!p) return unexpected("cannot create a pseudo-terminal: " + p.error().message());
             pty_.emplace(std::move(*p));
             serial_path_ = pty_->slave_path();
+            if (!options_.pty_link.empty()) {
+                // A stable name for the daemon's config: a restarted simulator gets a new
+                // /dev/pts/N, the link follows it (symlink beside it, then rename over).
+                std::string tmp = options_.pty_link + ".new";
+                ::unlink(tmp.c_str());
+                if (::symlink(serial_path_.c_str(), tmp.c_str()) != 0 ||
+                    ::rename(tmp.c_str(), options_.pty_link.c_str()) != 0)
+                    return unexpected("cannot link " + options_.pty_link + " to " + serial_path_ + ": " +
+                                      std::strerror(errno));
+                serial_path_ = options_.pty_link;
+            }
             link = adapters::make_fd_link(ex, pty_->release_master(), "pty " + serial_path_);
         } else {
             adapters::SerialSettings base;
@@ -337,6 +349,7 @@ Expected<void, std::string> ServerImpl::init() {
     journal(json::object{{"event", "started"}, {"trace", engine_.state().trace},
                          {"receipt", engine_.state().receipt}, {"batch", engine_.state().batch.size()},
                          {"faults", std::move(faults)}});
+    apply(engine_.power_up());
     return {};
 }
 

@@ -25,6 +25,7 @@ Expected<Endpoint, std::string> parse_endpoint(const std::string& text);
 struct ServerOptions {
     std::optional<Endpoint> tcp;
     std::string serial;  // "" none, "pty", or a device path
+    std::string pty_link;  // with serial "pty": a symlink to the slave, replaced atomically
     unsigned baud = 9600;
     std::string framing = "8N2";
     bool pace = true;

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -77,8 +78,13 @@ SimProcess::SimProcess(const TempDir& dir, std::vector<std::string> extra) { lau
 void SimProcess::launch(const TempDir& dir, std::vector<std::string> extra) {
     journal_path = dir.file("journal.jsonl");
     state_path = dir.file("state.json");
-    std::vector<std::string> args = {PB_SIM_BINARY, "zvt", "--print-ready", "--tcp", "127.0.0.1:0", "--control",
-                                     "127.0.0.1:0", "--journal", journal_path, "--state", state_path};
+    std::vector<std::string> args = {PB_SIM_BINARY, "zvt", "--print-ready", "--control", "127.0.0.1:0",
+                                     "--journal", journal_path, "--state", state_path};
+    // An explicit --tcp in `extra` (a restart on the same port) replaces the ephemeral one.
+    if (std::find(extra.begin(), extra.end(), "--tcp") == extra.end()) {
+        args.push_back("--tcp");
+        args.push_back("127.0.0.1:0");
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -32,6 +32,7 @@ struct TempDir {
 struct SimProcess {
     /// Starts `paybridge-sim zvt --print-ready --tcp 127.0.0.1:0 --control 127.0.0.1:0 <extra>`
     /// with journal and state in `dir`; fails the test if READY does not come within 10 s.
+    /// An explicit "--tcp H:P" in `extra` replaces the ephemeral port (restart on the same port).
     SimProcess(const TempDir& dir, std::vector<std::string> extra = {});
     ~SimProcess();
     SimProcess(const SimProcess&) = delete;

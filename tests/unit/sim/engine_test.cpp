@@ -6,6 +6,7 @@
 
 #include "protocol/zvt/tables.hpp"
 #include "simulators/zvt/engine.hpp"
+#include "simulators/zvt/persistence.hpp"
 
 namespace pb::sim {
 namespace {
@@ -324,6 +325,41 @@ TEST(SimEngine, LinkLostAfterStatusInformationAutoReverses) {
     EXPECT_TRUE(h.engine.state().batch.empty());
     ASSERT_TRUE(h.engine.state().last_status_info.has_value());
     EXPECT_EQ(h.engine.state().last_status_info->fields.result_code, 0x6C);
+}
+
+// A crash (power failure) between the Status-Information and the ECR's answer: the state file
+// holds an approving 04 0F that was never stored. Powered up again the terminal auto-reverses
+// it ([ZVT-CMD] §2.2.8), so Repeat Receipt cannot report a charge the journal never made.
+TEST(SimEngine, RestartBeforeTheAckAutoReversesTheUnacknowledgedStatusInformation) {
+    Harness h;
+    h.register_ecr(0x00);
+    h.send(auth(700));
+    ASSERT_EQ(h.seen.sent.back().command, Command::status_information);
+    // What SaveState wrote before the crash, read back as the restarted process does.
+    auto saved = pb::sim::state_from_json(pb::sim::state_to_json(h.engine.state()));
+    ASSERT_TRUE(saved) << saved.error();
+    EXPECT_FALSE(saved->last_status_committed);
+
+    Harness restarted({}, *saved);
+    restarted.seen.take(restarted.engine.power_up());
+    EXPECT_EQ(restarted.seen.events(), std::vector<std::string>{"auto_reversed"});
+    ASSERT_TRUE(restarted.engine.state().last_status_info.has_value());
+    EXPECT_EQ(restarted.engine.state().last_status_info->fields.result_code, 0x6C);
+    EXPECT_TRUE(restarted.engine.state().last_status_committed);
+    EXPECT_TRUE(restarted.engine.state().batch.empty());
+    // Idempotent: a second power-up changes nothing.
+    EXPECT_TRUE(restarted.engine.power_up().empty());
+}
+
+TEST(SimEngine, RestartAfterTheAckKeepsTheLastTransaction) {
+    Harness h;
+    h.register_ecr(0x00);
+    h.send(auth(700));
+    h.answer();  // committed
+    Harness restarted({}, h.engine.state());
+    EXPECT_TRUE(restarted.engine.power_up().empty());
+    ASSERT_TRUE(restarted.engine.state().last_status_info.has_value());
+    EXPECT_EQ(restarted.engine.state().last_status_info->fields.result_code, 0x00);
 }
 
 TEST(SimEngine, LinkLostAfterTheAckKeepsThePayment) {
