@@ -68,6 +68,7 @@ public:
     /// SIGTERM, then waits for the exit: its code, or nullopt on timeout.
     std::optional<int> stop(milliseconds deadline = 10s);
     bool running() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
 
     /// True once the log holds `needle` (from this start on), within the deadline.
     bool wait_log(const std::string& needle, milliseconds deadline);

@@ -12,15 +12,11 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tests/fault/invariants.hpp"
 #include "tests/integration/daemon_fixture.hpp"
 
 namespace pb::daemontest {
@@ -52,15 +48,6 @@ struct Param {
 };
 
 void PrintTo(const Param& p, std::ostream* os) { *os << p.fault.name << (p.link == Link::tcp ? "/tcp" : "/serial"); }
-
-int run_status(const std::string& cmd, std::string& out) {
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return -1;
-    std::array<char, 4096> buf;
-    while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-    int rc = ::pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 class LinkFaultTest : public DaemonTest, public ::testing::WithParamInterface<Param> {
 protected:
@@ -108,49 +95,6 @@ protected:
         daemon.reset();
         sim.reset();
         sim2.reset();
-    }
-
-    /// The invariants of one terminal over every payment started on it.
-    void expect_invariants(const SimProcess& s, const std::vector<std::string>& ids, const std::string& terminal) {
-        SCOPED_TRACE("terminal " + terminal);
-        auto charged = charged_by(s);
-        std::map<std::int64_t, int> approved_receipts;  // receipt -> approved payments with it
-        for (const auto& id : ids) {
-            auto p = erp->get_payment(id);
-            auto state = str(p, "state");
-            ASSERT_NE(state, "") << "the ERP cannot query " << id;
-            EXPECT_NE(state, "requested") << dump(p);
-            EXPECT_NE(state, "sent") << "left in flight: " << dump(p);
-            const auto amount = num(p, "amount");
-            std::size_t charges = 0;
-            for (auto& [receipt, rec] : charged.sales)
-                if (num(rec, "amount") == amount) ++charges;
-            EXPECT_LE(charges, 1u) << "the terminal charged " << amount << " twice";
-            if (state == "approved") {
-                ++approved_receipts[num(p, "receipt_no")];
-                EXPECT_EQ(charges, 1u) << "approved in the ledger, not charged by the terminal: " << dump(p);
-                auto it = charged.sales.find(num(p, "receipt_no"));
-                ASSERT_NE(it, charged.sales.end()) << "no such receipt in the journal: " << dump(p);
-                EXPECT_EQ(num(it->second, "amount"), amount) << dump(p);
-            } else if (state == "unknown") {
-                auto entries = interim_of(id);
-                ASSERT_EQ(entries.size(), 1u) << "an undecided payment belongs in the interim account";
-                EXPECT_EQ(str(entries[0], "reason"), "unknown");
-            } else {
-                EXPECT_EQ(charges, 0u) << "charged by the terminal but " << state << " in the ledger: " << dump(p);
-            }
-        }
-        for (auto& [receipt, n] : approved_receipts) EXPECT_EQ(n, 1) << "receipt " << receipt << " approved twice";
-        // Every charge of the terminal belongs to exactly one of our payments.
-        EXPECT_EQ(charged.sales.size(), approved_receipts.size()) << "a charge the ledger does not know";
-    }
-
-    void expect_audit_chain_verifies() {
-        std::string out;
-        int rc = run_status(std::string(PB_BINARY_DIR) + "/daemon/paybridge ledger verify --ledger " +
-                                daemon->ledger_path,
-                            out);
-        EXPECT_EQ(rc, 0) << out;
     }
 
     TempDir t1_dir, t2_dir;
@@ -217,9 +161,9 @@ TEST_P(LinkFaultTest, InvariantsHoldAndTheOtherTerminalKeepsServing) {
     EXPECT_EQ(str(other2, "state"), "approved") << dump(other2);
     t2_ids.push_back(str(other2, "payment_id"));
 
-    expect_invariants(*sim, t1_ids, "T1");
-    expect_invariants(*sim2, t2_ids, "T2");
-    expect_audit_chain_verifies();
+    expect_terminal_invariants(*erp, *sim, t1_ids, "T1");
+    expect_terminal_invariants(*erp, *sim2, t2_ids, "T2");
+    expect_audit_chain_verifies(daemon->ledger_path);
 }
 
 // T3 is the PT's answer time for a command, T4 the silence the ECR tolerates while the PT
