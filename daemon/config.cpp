@@ -452,10 +452,10 @@ void read_http(Reader& r, const toml::table& t, HttpConfig& http) {
         std::string port_text = colon == std::string::npos ? "" : v->substr(colon + 1);
         if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
         auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-        if (host.empty() || ec != std::errc{} || p != port_text.data() + port_text.size() || port == 0 ||
-            port > 65535)
+        // Port 0 binds a free port (tests); the PB_DASHBOARD log line names it.
+        if (host.empty() || ec != std::errc{} || p != port_text.data() + port_text.size() || port > 65535)
             r.error("http.listen", t.get("listen")->source(),
-                    "must be host:port with port 1..65535 (\"127.0.0.1:7602\"), got \"" + *v + "\"");
+                    "must be host:port with port 0..65535 (\"127.0.0.1:7602\"), got \"" + *v + "\"");
         else
             http.listen_host = host, http.listen_port = static_cast<std::uint16_t>(port);
     }

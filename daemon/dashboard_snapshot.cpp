@@ -1,6 +1,7 @@
 #include "daemon/dashboard_snapshot.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +10,10 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "daemon/business_day.hpp"
+#include "daemon/config.hpp"
+#include "daemon/payment_service.hpp"
 
 namespace pb::daemon {
 namespace json = boost::json;
@@ -24,15 +29,6 @@ std::string format_minor_units(std::int64_t minor, int exponent) {
         digits.insert(digits.size() - e, 1, '.');
     }
     return negative ? "-" + digits : digits;
-}
-
-std::string local_business_date(std::int64_t utc_ms) {
-    std::time_t t = static_cast<std::time_t>(utc_ms / 1000);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
 }
 
 std::string iso_utc(std::int64_t utc_ms) {
@@ -166,6 +162,28 @@ Expected<json::object, std::string> ledger_snapshot(const ledger::Reader& reader
     out["takings"] = std::move(takings);
     out["takings_totals"] = std::move(takings_totals);
     out["interim"] = std::move(interim);
+    return out;
+}
+
+}  // namespace pb::daemon
+
+namespace pb::daemon {
+
+boost::json::value dashboard_snapshot(const ledger::Ledger& ledger, const PaymentService& payments,
+                                      const Config& config, std::int64_t now_utc_ms) {
+    json::object out;
+    {
+        auto view = ledger.reader();
+        auto snap = ledger_snapshot(*view, business_date(now_utc_ms, config.ledger.day_starts_at), now_utc_ms);
+        if (snap) {
+            out = std::move(*snap);
+        } else {
+            out["generated_at"] = iso_utc(now_utc_ms);
+            out["error"] = "ledger: " + snap.error();
+        }
+    }
+    auto terminals = json::parse(payments.terminals_json());
+    out["terminals"] = terminals.as_object()["terminals"];
     return out;
 }
 

@@ -21,6 +21,9 @@
 
 namespace pb::daemon {
 
+struct Config;
+class PaymentService;
+
 /// {"generated_at": ISO UTC, "business_date", "takings": [{"issuer", "name", "account",
 ///   "currency", "count", "amount_minor", "amount", "gross_count", "gross_minor",
 ///   "returned_count", "returned_minor"}], "takings_totals": [{"currency", "count",
@@ -31,8 +34,12 @@ Expected<boost::json::object, std::string> ledger_snapshot(const ledger::Reader&
                                                            const std::string& business_date,
                                                            std::int64_t now_utc_ms);
 
-/// The local calendar date of a UTC time ("YYYY-MM-DD"), as the daemon stamps business dates.
-std::string local_business_date(std::int64_t utc_ms);
+/// The whole snapshot the dashboard serves: ledger_snapshot() for today's business date (the
+/// config's timezone and day_starts_at) plus "terminals" (PaymentService::terminals_json()).
+/// A ledger error is served as {"error": message} with the terminals, never thrown.
+boost::json::value dashboard_snapshot(const ledger::Ledger& ledger, const PaymentService& payments,
+                                      const Config& config, std::int64_t now_utc_ms);
+
 /// "2026-11-23T09:15:02Z".
 std::string iso_utc(std::int64_t utc_ms);
 /// "123.45" from minor units with `exponent` decimals; never a float.

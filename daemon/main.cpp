@@ -4,15 +4,20 @@
 
 #include <iostream>
 
+#include "daemon/business_day.hpp"
 #include "daemon/config.hpp"
-#include "daemon/log.hpp"
+#include "daemon/dashboard.hpp"
+#include "daemon/dashboard_snapshot.hpp"
 #include "daemon/erp_front.hpp"
+#include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/payment_service.hpp"
 #include "daemon/service.hpp"
 #include "daemon/terminal_factory.hpp"
 #include "ledger/ledger.hpp"
 
 #include <chrono>
+#include <memory>
 
 namespace {
 
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
     }
     pb::daemon::log::init(pb::daemon::log::choose_target(config->log), config->log.level);
     pb::daemon::log::info("PB_CONFIG_LOADED", "configuration " + config_path + ": " + pb::daemon::summary(*config));
+    // Business dates and local times follow [ledger] timezone, not the machine's.
+    pb::daemon::apply_timezone(config->ledger.timezone);
     std::string dump = pb::daemon::redacted_dump(*config);
     for (std::size_t start = 0, nl; (nl = dump.find('\n', start)) != std::string::npos; start = nl + 1)
         pb::daemon::log::debug("PB_CONFIG_VALUE", dump.substr(start, nl - start));
@@ -84,10 +91,6 @@ int main(int argc, char** argv) {
 
     boost::asio::io_context io(1);
     pb::daemon::Service service(io, *config);
-    if (auto started = service.start(); !started) {
-        pb::daemon::log::error("PB_START_FAILED", started.error());
-        return 1;
-    }
 
     pb::daemon::PaymentServiceDeps deps;
     deps.executor = io.get_executor();
@@ -98,13 +101,41 @@ int main(int argc, char** argv) {
         return pb::daemon::make_zvt_terminal(io.get_executor(), tc, std::move(cb));
     };
     deps.clock_ms = utc_ms;
+    deps.metrics = &service.metrics();
     pb::daemon::PaymentService payments(std::move(deps), *config);
+
+    // The dashboard binds before readiness is announced: a port in use is a start failure.
+    std::unique_ptr<pb::daemon::Dashboard> dashboard;
+    if (config->http.enabled) {
+        pb::daemon::DashboardSource source;
+        source.metrics_text = [&service] { return service.metrics().expose(); };
+        source.snapshot = [&service, &payments, &ledger] {
+            return pb::daemon::dashboard_snapshot(**ledger, payments, service.config(), utc_ms());
+        };
+        auto d = pb::daemon::Dashboard::start(io.get_executor(), config->http, std::move(source));
+        if (!d) {
+            pb::daemon::log::error("PB_START_FAILED", "dashboard: " + d.error());
+            return 1;
+        }
+        dashboard = std::move(*d);
+        pb::daemon::log::info("PB_DASHBOARD", "dashboard and /metrics at http://" + config->http.listen_host + ":" +
+                                                  std::to_string(dashboard->port()) + "/");
+    }
+
+    if (auto started = service.start(); !started) {
+        pb::daemon::log::error("PB_START_FAILED", started.error());
+        return 1;
+    }
     service.erp().on_request(
         [&payments](const pb::daemon::ClientId& client, std::string json) { payments.handle(client, json); });
     service.erp().on_oversize(
         [&payments](const pb::daemon::ClientId& client, std::size_t size) { payments.handle_oversize(client, size); });
-    service.on_reload([&payments](const pb::daemon::Config&, const pb::daemon::Config& next) { payments.reload(next); });
-    service.on_stop([&payments](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+    service.on_reload([&payments](const pb::daemon::Config&, const pb::daemon::Config& next) {
+        pb::daemon::apply_timezone(next.ledger.timezone);
+        payments.reload(next);
+    });
+    service.on_stop([&payments, &dashboard](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+        if (dashboard) dashboard->stop();
         payments.stop(deadline, std::move(done));
     });
     payments.start();

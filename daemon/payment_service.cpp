@@ -10,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/business_day.hpp"
 #include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/recovery.hpp"
 #include "ledger/day_close.hpp"
 #include "ledger/reconcile.hpp"
@@ -36,16 +38,6 @@ std::string iso_utc(std::int64_t ms) {
     gmtime_r(&t, &tm);
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-/// Local date of business (the process's time zone; systemd sets TZ or /etc/localtime).
-std::string business_date(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
     return buf;
 }
 
@@ -205,6 +197,7 @@ struct TerminalSlot {
 };
 
 struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl> {
+    std::chrono::minutes day_starts_at{0};  // [ledger] day_starts_at (business_day.hpp)
     PaymentServiceDeps deps;
     std::map<std::string, TerminalSlot> terminals;
     std::uint64_t seq = 0;
@@ -229,9 +222,31 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     }
 
     void reply_ok(const std::string& client, const erp::Request& r, json::object result) {
+        count_reply("ok");
         deps.reply(client, erp::encode_ok(r.id, erp::type_name(r.body), std::move(result)));
     }
-    void reply_err(const std::string& client, const ErpError& e) { deps.reply(client, erp::encode_error(e)); }
+    void reply_err(const std::string& client, const ErpError& e) {
+        count_reply("error");
+        deps.reply(client, erp::encode_error(e));
+    }
+
+    // ---- /metrics ----
+    void count_reply(const char* result) {
+        if (deps.metrics)
+            deps.metrics->counter("paybridge_erp_replies_total", "Replies to ERP requests", {{"result", result}}).inc();
+    }
+    void count_result(const std::string& tid, ledger::PaymentState st) {
+        if (deps.metrics)
+            deps.metrics
+                ->counter("paybridge_payments_total", "Payment results recorded, by terminal and state",
+                          {{"terminal", tid}, {"state", std::string(ledger::state_id(st))}})
+                .inc();
+    }
+    void set_online(const std::string& tid, bool online) {
+        if (deps.metrics)
+            deps.metrics->gauge("paybridge_terminal_online", "1 while the terminal is online", {{"terminal", tid}})
+                .set(online ? 1 : 0);
+    }
 
     void publish(erp::EventBody body) {
         erp::Event e{++seq, iso_utc(now()), std::move(body)};
@@ -316,6 +331,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     // SIGHUP: a terminal whose config changed gets a new driver as soon as it is idle; a
     // running payment is never cut short by a reload.
     void reload(const Config& next) {
+        day_starts_at = next.ledger.day_starts_at;
         for (const auto& tc : next.terminals) {
             TerminalSlot* s = slot(tc.id);
             if (!s) {
@@ -370,6 +386,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             if (!s->online_announced) {
                 s->online_announced = true;
                 publish(erp::TerminalOnline{tid, s->config.register_id});
+                set_online(tid, true);
                 log::info("PB_TERMINAL_ONLINE", "terminal " + tid + " online");
             }
             if (s->job == Job::recovery && !s->recovering) begin_recovery(*s);
@@ -377,6 +394,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             if (s->online_announced) {
                 s->online_announced = false;
                 publish(erp::TerminalOffline{tid, s->config.register_id, detail});
+                set_online(tid, false);
                 log::warn("PB_TERMINAL_OFFLINE", "terminal " + tid + " offline: " + detail);
             }
             // After a reconnect, whatever was in flight is recovered first.
@@ -477,6 +495,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                     log::error("PB_RESULT_NOT_STORED", payment_ref(id) + ": " + r.error().message);
                 } else {
                     log::info("PB_PAYMENT_RESULT", payment_ref(id) + " " + std::string(ledger::state_id(outcome)));
+                    count_result(tid, outcome);
                     publish_result(*r);
                 }
                 if (!sl) return;
@@ -530,7 +549,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         req.terminal_id = ps.terminal;
         req.operator_id = ps.operator_id;
         req.receptionist = ps.receptionist;
-        req.business_date = business_date(now());
+        req.business_date = business_date(now(), day_starts_at);
         struct Started {
             ledger::Payment payment;
             bool created = false;
@@ -598,7 +617,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         req.register_id = c.register_id;
         req.operator_id = c.operator_id;
         req.receptionist = c.receptionist;
-        req.business_date = business_date(now());
+        req.business_date = business_date(now(), day_starts_at);
         write<ledger::Payment>(
             [req](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
                 auto b = tx.begin_payment(req);
@@ -900,7 +919,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         }
         ledger::CashCountRequest req;
         req.register_id = c.register_id;
-        req.business_date = business_date(now());
+        req.business_date = business_date(now(), day_starts_at);
         req.counted_by = c.operator_id;
         req.counted_minor = c.counted.minor;
         req.currency = std::string(c.counted.currency.code());
@@ -933,7 +952,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         erp::DayCloseResult res;
         res.terminal = s.config.id;
         res.register_id = s.config.register_id;
-        res.business_date = business_date(now());
+        res.business_date = business_date(now(), day_starts_at);
         res.currency = std::string(s.config.currency.code());
         res.ok = f.outcome == zvt::Outcome::approved || f.outcome == zvt::Outcome::done;
         if (!res.ok) res.error = f.reason;
@@ -1136,6 +1155,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
 
 PaymentService::PaymentService(PaymentServiceDeps deps, const Config& config) : impl_(std::make_shared<Impl>()) {
     impl_->deps = std::move(deps);
+    impl_->day_starts_at = config.ledger.day_starts_at;
     for (const auto& tc : config.terminals) impl_->terminals[tc.id].config = tc;
 }
 

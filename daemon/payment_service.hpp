@@ -27,6 +27,8 @@
 
 namespace pb::daemon {
 
+class Metrics;
+
 struct PaymentServiceDeps {
     boost::asio::any_io_executor executor;
     ledger::Ledger* ledger = nullptr;
@@ -39,6 +41,8 @@ struct PaymentServiceDeps {
         make_terminal;
     /// UTC milliseconds (injected for tests).
     std::function<std::int64_t()> clock_ms;
+    /// Where payments, replies and terminal states are counted for /metrics (may be null).
+    Metrics* metrics = nullptr;
 };
 
 class PaymentService {
