@@ -7,6 +7,7 @@
 #include <deque>
 #include <utility>
 
+#include "adapters/crash_point.hpp"
 #include "adapters/serial_link.hpp"
 #include "adapters/tcp_link.hpp"
 #include "adapters/zvt_channel.hpp"
@@ -78,6 +79,10 @@ public:
         if (dead_ || !running_ || state_ != TerminalState::ready || !channel_ || op_ != OpKind::none) return false;
         op_ = OpKind::user;
         ++op_seq_;
+        crash_prefix_ = crash_prefix(request.op);
+        command_sent_ = false;
+        last_was_status_ = false;
+        acked_status_ = false;
         poll_timer_.cancel();
         set_state(TerminalState::busy, std::string(zvt::operation_name(request.op)));
         feed(zvt::StartRequested{request});
@@ -145,7 +150,7 @@ private:
         channel_->on_apdu([weak, gen](zvt::Apdu apdu) {
             auto self = weak.lock();
             if (!self || self->link_gen_ != gen || !self->channel_) return;
-            self->feed(zvt::ApduReceived{std::move(apdu)});
+            self->received(std::move(apdu));
         });
         channel_->on_error([weak, gen](error_code ec, const std::string& detail) {
             auto self = weak.lock();
@@ -214,12 +219,47 @@ private:
         draining_ = false;
     }
 
+    void received(zvt::Apdu apdu) {
+        const auto c = static_cast<zvt::Command>(apdu.control());
+        if (op_ == OpKind::user) {
+            // Crash points (adapters/crash_point.hpp): the message has arrived, nothing of it
+            // is acted on yet.
+            if (c == zvt::Command::intermediate_status) PB_CRASH_POINT_OF(crash_prefix_, crash::kIntermediateStatus);
+            if (c == zvt::Command::status_information) {
+                PB_CRASH_POINT_OF(crash_prefix_, crash::kStatusInformation);
+                last_was_status_ = true;
+            } else if (c != zvt::Command::positive_ack) {
+                last_was_status_ = false;
+            }
+            if (c == zvt::Command::completion) PB_CRASH_POINT_OF(crash_prefix_, crash::kCompletion);
+        }
+        feed(zvt::ApduReceived{std::move(apdu)});
+    }
+
     void act(zvt::SendApdu& a) {
         if (!channel_) return;  // the link is gone; the session has been (or is being) told
         const std::uint64_t gen = link_gen_;
-        channel_->send(zvt::encode_apdu(a.apdu), [weak = weak_from_this(), gen](error_code ec) {
-            if (!ec) return;
+        // Which crash point the completed write passes: the operation's command, or our
+        // acknowledgement of its Status-Information (the commit point, PA00P015 §2.2.8).
+        std::string_view point;
+        if (op_ == OpKind::user) {
+            const auto c = static_cast<zvt::Command>(a.apdu.control());
+            if (c == zvt::Command::positive_ack && last_was_status_ && !acked_status_) {
+                point = crash::kAckSent;
+                acked_status_ = true;
+            } else if (c != zvt::Command::positive_ack && c != zvt::Command::abort && a.apdu.cls == 0x06 &&
+                       !command_sent_) {
+                point = crash::kCommandSent;
+            }
+            if (point == crash::kCommandSent) command_sent_ = true;
+        }
+        channel_->send(zvt::encode_apdu(a.apdu), [weak = weak_from_this(), gen, point](error_code ec) {
             auto self = weak.lock();
+            if (!ec) {
+                if (self && point == crash::kCommandSent) PB_CRASH_POINT_OF(self->crash_prefix_, crash::kCommandSent);
+                if (self && point == crash::kAckSent) PB_CRASH_POINT_OF(self->crash_prefix_, crash::kAckSent);
+                return;
+            }
             if (!self || self->link_gen_ != gen) return;
             self->link_down("send: " + ec.message());
         });
@@ -384,6 +424,22 @@ private:
 
     std::optional<std::uint32_t> tid_;
     std::optional<std::uint8_t> terminal_status_;
+
+    // Crash points of the running user operation (empty prefix: none).
+    static std::string_view crash_prefix(zvt::Operation op) {
+        switch (op) {
+            case zvt::Operation::authorisation: return crash::flow_prefix(crash::Flow::sale);
+            case zvt::Operation::refund: return crash::flow_prefix(crash::Flow::refund);
+            case zvt::Operation::reversal: return crash::flow_prefix(crash::Flow::reversal);
+            case zvt::Operation::end_of_day: return crash::flow_prefix(crash::Flow::day_close);
+            case zvt::Operation::repeat_receipt: return crash::flow_prefix(crash::Flow::recovery);
+            default: return {};
+        }
+    }
+    std::string_view crash_prefix_;
+    bool command_sent_ = false;     // the operation's command has been handed to the link
+    bool last_was_status_ = false;  // the last PT message was a 04 0F (an 80 00 now acks it)
+    bool acked_status_ = false;     // that 80 00 has been sent
 };
 
 class Terminal final : public ZvtTerminal {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/crash_point.hpp"
 #include "daemon/business_day.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
@@ -177,6 +178,26 @@ ErpError from_ledger(const ledger::Error& le, const erp::Request& r) {
 // What one terminal is doing right now.
 enum class Job : std::uint8_t { none, sale, reversal, refund, recovery, end_of_day };
 
+namespace crash = adapters::crash;
+
+// The terminal's record of a refund/reversal in flight (subject "terminal:<id>"): started with
+// the intent, finished with its outcome in the same unit as the ledger's state change.
+constexpr const char* kOperationStarted = "terminal.operation_started";
+constexpr const char* kOperationFinished = "terminal.operation_finished";
+
+/// The crash-point prefix of what a terminal is doing (adapters/crash_point.hpp).
+constexpr std::string_view crash_prefix(Job j) {
+    switch (j) {
+        case Job::sale: return crash::flow_prefix(crash::Flow::sale);
+        case Job::reversal: return crash::flow_prefix(crash::Flow::reversal);
+        case Job::refund: return crash::flow_prefix(crash::Flow::refund);
+        case Job::recovery: return crash::flow_prefix(crash::Flow::recovery);
+        case Job::end_of_day: return crash::flow_prefix(crash::Flow::day_close);
+        case Job::none: return {};
+    }
+    return {};
+}
+
 struct TerminalSlot {
     TerminalConfig config;
     std::unique_ptr<adapters::ZvtTerminal> driver;
@@ -190,6 +211,15 @@ struct TerminalSlot {
     std::uint8_t receipt_type = 0;
     std::vector<ledger::PaymentId> to_recover;
     bool recovering = false;  // a recovery round is under way (ledger write or repeat receipt)
+    /// A refund/reversal whose outcome was not seen (its intent is the terminal's newest
+    /// event): asked about first in a recovery round; op_checked once that was tried.
+    struct OpenOperation {
+        ledger::PaymentId payment;
+        bool refund = false;
+        std::string operator_id;
+    };
+    std::optional<OpenOperation> recover_op;
+    bool op_checked = false;
     std::optional<std::uint16_t> last_receipt;     // mirrored in TLV 1F1F when receipt_sync is on
     std::optional<TerminalConfig> pending_config;  // from a reload, applied when idle
     bool remove_pending = false;                    // removed by a reload, dropped when idle
@@ -439,11 +469,13 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         body["terminal"] = tid;
         body["operation"] = std::string(zvt::operation_name(r.op));
         std::string text = json::serialize(body);
+        const std::string_view point_prefix = crash_prefix(s ? s->job : Job::none);
         // The moment of truth: the terminal's result is durable before ZVT acknowledges it.
         write<std::int64_t>(
             [kind, subject, text](ledger::Tx& tx) { return tx.append_event(kind, subject, text); },
-            [done = std::move(done), tid](ledger::Result<std::int64_t> res) {
+            [done = std::move(done), tid, point_prefix](ledger::Result<std::int64_t> res) {
                 if (!res) log::error("PB_PERSIST_FAILED", "terminal " + tid + ": " + res.error().message);
+                if (res) PB_CRASH_POINT_OF(point_prefix, crash::kResultDurable);
                 done(res.has_value());
             });
     }
@@ -465,6 +497,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     void release(TerminalSlot& s) {
         s.job = Job::none;
         s.recovering = false;
+        s.recover_op.reset();
+        s.op_checked = false;
         s.payment = {};
         s.client.clear();
         if (s.pending_config || s.remove_pending) schedule_apply(s.config.id);
@@ -494,9 +528,11 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 if (!r) {
                     log::error("PB_RESULT_NOT_STORED", payment_ref(id) + ": " + r.error().message);
                 } else {
+                    PB_CRASH_POINT("sale.after_outcome_durable");
                     log::info("PB_PAYMENT_RESULT", payment_ref(id) + " " + std::string(ledger::state_id(outcome)));
                     count_result(tid, outcome);
                     publish_result(*r);
+                    PB_CRASH_POINT("sale.after_event_published");
                 }
                 if (!sl) return;
                 // An unknown outcome is recovered (repeat receipt) before the terminal takes
@@ -538,6 +574,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         if (s->job != Job::none || s->state != TerminalState::ready)
             return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + ps.terminal + " is busy", r));
 
+        PB_CRASH_POINT("sale.after_request_read");
         // Reserved from here: a second request in the same loop tick sees the terminal busy.
         s->job = Job::sale;
         ledger::PaymentRequest req;
@@ -572,6 +609,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                     if (!res) return reply_err(client, from_ledger(res.error(), r));
                     return reply_ok(client, r, erp::to_json(view_of(res->payment)));
                 }
+                PB_CRASH_POINT("sale.after_intent_durable");
                 const ledger::Payment& p = res->payment;
                 sl->payment = p.id;
                 zvt::OperationRequest op;
@@ -618,6 +656,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         req.operator_id = c.operator_id;
         req.receptionist = c.receptionist;
         req.business_date = business_date(now(), day_starts_at);
+        PB_CRASH_POINT("cash.after_request_read");
         write<ledger::Payment>(
             [req](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
                 auto b = tx.begin_payment(req);
@@ -629,8 +668,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             },
             [this, client, r](ledger::Result<ledger::Payment> res) {
                 if (!res) return reply_err(client, from_ledger(res.error(), r));
+                PB_CRASH_POINT("cash.after_outcome_durable");
                 reply_ok(client, r, erp::to_json(view_of(*res)));
                 publish(erp::PaymentResult{view_of(*res)});
+                PB_CRASH_POINT("cash.after_event_published");
             });
     }
 
@@ -687,6 +728,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         op.amount = p->request.amount.minor;
         op.last_receipt = s->last_receipt;
         if (p->terminal.receipt_no) op.receipt_no = static_cast<std::uint16_t>(*p->terminal.receipt_no);
+        if (refund)
+            PB_CRASH_POINT("refund.after_request_read");
+        else
+            PB_CRASH_POINT("reversal.after_request_read");
         s->job = refund ? Job::refund : Job::reversal;
         s->payment = p->id;
         s->client = client;
@@ -700,9 +745,17 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         std::string body = json::serialize(intent);
         std::string subject = std::to_string(p->id.value);
         std::string tid = s->config.id;
+        // And the terminal's own record that this operation is in flight: recovery finds it as
+        // the terminal's newest event (Reader::last_event) until its outcome is written.
+        json::object started = intent;
+        started["payment"] = p->id.value;
+        std::string started_body = json::serialize(started);
+        std::string terminal_subject = "terminal:" + s->config.id;
         write<std::int64_t>(
-            [subject, body, refund](ledger::Tx& tx) {
-                return tx.append_event(refund ? "evidence.refund_requested" : "evidence.reversal_requested", subject, body);
+            [subject, body, refund, terminal_subject, started_body](ledger::Tx& tx) -> ledger::Result<std::int64_t> {
+                auto e = tx.append_event(refund ? "evidence.refund_requested" : "evidence.reversal_requested", subject, body);
+                if (!e) return e;
+                return tx.append_event(kOperationStarted, terminal_subject, started_body);
             },
             [this, tid, op, client, r](ledger::Result<std::int64_t> res) {
                 TerminalSlot* sl = slot(tid);
@@ -711,6 +764,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                     release(*sl);
                     return reply_err(client, from_ledger(res.error(), r));
                 }
+                if (op.op == zvt::Operation::refund)
+                    PB_CRASH_POINT("refund.after_intent_durable");
+                else
+                    PB_CRASH_POINT("reversal.after_intent_durable");
                 if (!sl->driver->begin(op)) {
                     release(*sl);
                     return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal not ready", r));
@@ -727,28 +784,95 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         std::string op_id;
         if (auto* pr = std::get_if<erp::PaymentReverse>(&r.body)) op_id = pr->operator_id;
         if (auto* pf = std::get_if<erp::PaymentRefund>(&r.body)) op_id = pf->operator_id;
+        const std::string what = refund ? "refund" : "reversal";
+        const std::string terminal_subject = "terminal:" + tid;
+        if (f.outcome == zvt::Outcome::unknown) {
+            // The terminal may have done it (link lost after its 04 0F): the intent stays open
+            // and recovery asks the terminal before it takes new work; the payment stays
+            // approved until then.
+            reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                  what + " outcome unknown (" + f.reason + "); the terminal is asked before new work", r));
+            s.job = Job::recovery;
+            s.recovering = false;
+            s.client.clear();
+            if (s.state == TerminalState::ready) begin_recovery(s);
+            return;
+        }
         if (f.outcome != zvt::Outcome::approved) {
-            // An unknown reversal is rare and harmless to ask about again; the payment stays approved.
-            release(s);
-            return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
-                                         std::string(refund ? "refund" : "reversal") + " not done by the terminal: " + f.reason, r));
+            json::object fin{{"payment", id.value}, {"operation", what}, {"outcome", "not_done"}, {"reason", f.reason}};
+            std::string fin_body = json::serialize(fin);
+            write<std::int64_t>(
+                [terminal_subject, fin_body](ledger::Tx& tx) { return tx.append_event(kOperationFinished, terminal_subject, fin_body); },
+                [this, client, r, tid, what, reason = f.reason](ledger::Result<std::int64_t> res) {
+                    if (TerminalSlot* sl = slot(tid)) release(*sl);
+                    if (!res) return reply_err(client, from_ledger(res.error(), r));
+                    reply_err(client, err(ErrorCode::invalid_state, "/payment_id", what + " not done by the terminal: " + reason, r));
+                });
+            return;
         }
         ledger::TerminalData data = f.data ? terminal_data(*f.data, f.reason) : ledger::TerminalData{};
+        json::object fin{{"payment", id.value}, {"operation", what}, {"outcome", "done"}};
+        std::string fin_body = json::serialize(fin);
         write<ledger::Payment>(
-            [id, op_id, data, refund](ledger::Tx& tx) {
+            [id, op_id, data, refund, terminal_subject, fin_body](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
+                if (auto e = tx.append_event(kOperationFinished, terminal_subject, fin_body); !e) return pb::unexpected(e.error());
                 return refund ? tx.mark_refunded(id, op_id, data) : tx.mark_reversed(id, op_id, data);
             },
-            [this, client, r, tid](ledger::Result<ledger::Payment> res) {
+            [this, client, r, tid, refund](ledger::Result<ledger::Payment> res) {
                 if (TerminalSlot* sl = slot(tid)) release(*sl);
                 if (!res) return reply_err(client, from_ledger(res.error(), r));
+                if (refund)
+                    PB_CRASH_POINT("refund.after_outcome_durable");
+                else
+                    PB_CRASH_POINT("reversal.after_outcome_durable");
                 reply_ok(client, r, erp::to_json(view_of(*res)));
                 publish(erp::PaymentResult{view_of(*res)});
+                if (refund)
+                    PB_CRASH_POINT("refund.after_event_published");
+                else
+                    PB_CRASH_POINT("reversal.after_event_published");
             });
     }
 
     // ---- recovery (docs/recovery.md; the decision itself is daemon/recovery.cpp) -----------
+    /// The terminal's in-flight refund/reversal, if its intent is the terminal's newest event.
+    std::optional<TerminalSlot::OpenOperation> open_operation(const std::string& tid) {
+        auto last = deps.ledger->reader()->last_event("terminal:" + tid);
+        if (!last || !*last || (*last)->kind != kOperationStarted) return std::nullopt;
+        try {
+            auto body = json::parse((*last)->body).as_object();
+            TerminalSlot::OpenOperation op;
+            op.payment = ledger::PaymentId{body.at("payment").to_number<std::int64_t>()};
+            op.refund = body.at("operation").as_string() == "refund";
+            op.operator_id = std::string(body.at("operator").as_string());
+            return op;
+        } catch (const std::exception& e) {
+            log::error("PB_RECOVERY_FAILED", tid + ": unreadable " + std::string(kOperationStarted) + ": " + e.what());
+            return std::nullopt;
+        }
+    }
+
     void begin_recovery(TerminalSlot& s) {
         s.recovering = true;
+        if (!s.op_checked) {
+            s.op_checked = true;
+            if (auto op = open_operation(s.config.id)) {
+                s.recover_op = op;
+                s.payment = op->payment;
+                zvt::OperationRequest rr;
+                rr.op = zvt::Operation::repeat_receipt;
+                if (!s.driver->begin(rr)) {
+                    s.recover_op.reset();
+                    s.op_checked = false;  // asked again after the next ready
+                    s.recovering = false;
+                    return;
+                }
+                log::info("PB_RECOVERY_ASK", s.config.id + ": repeat receipt for the " +
+                                                 std::string(op->refund ? "refund" : "reversal") + " of " +
+                                                 payment_ref(op->payment));
+                return;
+            }
+        }
         auto pending = deps.ledger->reader()->pending_recovery(s.config.id);
         if (!pending || pending->empty()) {
             if (!pending) log::error("PB_RECOVERY_FAILED", s.config.id + ": " + pending.error().message);
@@ -790,6 +914,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                     if (sl) sl->recovering = false;
                     return;
                 }
+                if (!res->ask.empty()) PB_CRASH_POINT("recovery.after_unknown_durable");
                 for (const auto& p : res->changed) publish_result(p);
                 if (!sl) return;
                 sl->to_recover = res->ask;
@@ -829,7 +954,58 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         return facts;
     }
 
+    void finish_operation_recovery(TerminalSlot& s, const zvt::Finished& f) {
+        const TerminalSlot::OpenOperation op = *s.recover_op;
+        s.recover_op.reset();
+        auto p = deps.ledger->reader()->payment(op.payment);
+        if (!p) return begin_recovery(s);
+        OperationDecision d = decide_operation_recovery(*p, op.refund, f);
+        const std::string tid = s.config.id;
+        const std::string what = op.refund ? "refund" : "reversal";
+        const char* outcome = d.outcome == OperationOutcome::done       ? "done"
+                              : d.outcome == OperationOutcome::not_done ? "not_done"
+                                                                        : "unknown";
+        json::object evidence{{"terminal", tid}, {"operation", what}, {"decision", outcome}, {"evidence", d.evidence}};
+        if (f.data) evidence["last_transaction"] = evidence_json(*f.data);
+        std::string evidence_text = json::serialize(evidence);
+        json::object fin{{"payment", op.payment.value}, {"operation", what}, {"outcome", outcome}};
+        std::string fin_body = json::serialize(fin);
+        ledger::TerminalData data = f.data ? terminal_data(*f.data, d.evidence) : ledger::TerminalData{};
+        write<std::optional<ledger::Payment>>(
+            [op, d, evidence_text, fin_body, data, tid](ledger::Tx& tx) -> ledger::Result<std::optional<ledger::Payment>> {
+                if (auto e = tx.append_event("evidence.recovery", std::to_string(op.payment.value), evidence_text); !e)
+                    return pb::unexpected(e.error());
+                // Undecided: the intent stays the terminal's newest event, asked again next time.
+                if (d.outcome == OperationOutcome::unknown) return std::optional<ledger::Payment>{};
+                if (auto e = tx.append_event(kOperationFinished, "terminal:" + tid, fin_body); !e)
+                    return pb::unexpected(e.error());
+                if (d.outcome == OperationOutcome::not_done) return std::optional<ledger::Payment>{};
+                auto r = op.refund ? tx.mark_refunded(op.payment, op.operator_id, data)
+                                   : tx.mark_reversed(op.payment, op.operator_id, data);
+                if (!r) return pb::unexpected(r.error());
+                return std::optional<ledger::Payment>{*r};
+            },
+            [this, tid, op, what, why = d.evidence, outcome](ledger::Result<std::optional<ledger::Payment>> res) {
+                if (!res) {
+                    log::error("PB_RECOVERY_FAILED", payment_ref(op.payment) + " " + what + ": " + res.error().message);
+                } else {
+                    PB_CRASH_POINT("recovery.after_outcome_durable");
+                    if (*res) {
+                        log::info("PB_RECOVERED", payment_ref(op.payment) + " " + std::string(ledger::state_id((*res)->state)));
+                        publish(erp::PaymentResult{view_of(**res)});
+                    } else if (std::string_view(outcome) == "unknown") {
+                        log::warn("PB_RECOVERY_UNDECIDED", payment_ref(op.payment) + " " + what + " undecided: " + why);
+                    } else {
+                        log::info("PB_RECOVERED", payment_ref(op.payment) + " " + what + " not done: " + why);
+                    }
+                }
+                // Then the terminal's sent/unknown payments, if any.
+                if (TerminalSlot* sl = slot(tid)) begin_recovery(*sl);
+            });
+    }
+
     void finish_recovery(TerminalSlot& s, const zvt::Finished& f) {
+        if (s.recover_op) return finish_operation_recovery(s, f);
         if (s.to_recover.empty()) return release(s);
         ledger::PaymentId id = s.to_recover.back();
         s.to_recover.clear();
@@ -859,6 +1035,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             },
             [this, tid, id, state, why = d.evidence](ledger::Result<ledger::Payment> res) {
                 if (res) {
+                    PB_CRASH_POINT("recovery.after_outcome_durable");
                     if (state == ledger::PaymentState::unknown)
                         log::warn("PB_RECOVERY_UNDECIDED", payment_ref(id) + " stays unknown: " + why);
                     else
@@ -883,6 +1060,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         for (TerminalSlot* s : targets)
             if (s->state != TerminalState::ready || s->job != Job::none)
                 return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + s->config.id + " is not ready", r));
+        PB_CRASH_POINT("day_close.after_request_read");
         json::array started;
         for (TerminalSlot* s : targets) {
             zvt::OperationRequest op;
@@ -999,8 +1177,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                             res.ledger_totals.push_back({line.issuer_id.empty() ? "unassigned" : line.issuer_id,
                                                          line.ledger_count, line.ledger_amount});
                     res.matches = closed->has_terminal_totals && !closed->differs;
+                    PB_CRASH_POINT("day_close.after_outcome_durable");
                 }
                 publish(erp::DayCloseDone{res});
+                PB_CRASH_POINT("day_close.after_event_published");
                 log::info("PB_DAY_CLOSE", res.terminal + (res.matches ? ": terminal and ledger agree"
                                                                       : ": DIFFERENCE between terminal and ledger (" +
                                                                             res.error + ")"));

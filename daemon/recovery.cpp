@@ -111,4 +111,19 @@ RecoveryDecision decide_recovery(const ledger::Payment& p, const zvt::Finished& 
     return {S::approved, seen + ": approved (confirmed by repeat receipt)", true};
 }
 
+OperationDecision decide_operation_recovery(const ledger::Payment& p, bool refund, const zvt::Finished& answer) {
+    const std::string what = refund ? "refund" : "reversal";
+    if (answer.outcome != zvt::Outcome::done || !answer.data)
+        return {OperationOutcome::unknown, "terminal did not re-send its last transaction (" + answer.reason + ")"};
+    const zvt::TransactionData& d = *answer.data;
+    const std::string seen = "terminal's last transaction: " + receipt_text(d);
+    if (d.receipt_no && p.terminal.receipt_no && *d.receipt_no == *p.terminal.receipt_no)
+        return {OperationOutcome::not_done, seen + ", the payment itself: the " + what + " never ran"};
+    if (!d.amount || *d.amount != p.request.amount.minor)
+        return {OperationOutcome::unknown, seen + "; amount differs from the payment's"};
+    if (d.result_code != zvt::rc::success) return {OperationOutcome::not_done, seen + ": the " + what + " was not done"};
+    if (!d.receipt_no) return {OperationOutcome::unknown, seen + "; no receipt number"};
+    return {OperationOutcome::done, seen + ": the " + what + " was done (confirmed by repeat receipt)"};
+}
+
 }  // namespace pb::daemon

@@ -59,6 +59,22 @@ struct RecoveryDecision {
 RecoveryDecision decide_recovery(const ledger::Payment& payment, const zvt::Finished& answer,
                                  const RecoveryFacts& facts, const RecoveryRules& rules = {});
 
+/// A refund (06 31) or reversal (06 30) of an approved payment whose outcome the daemon did not
+/// see (it died, or the link went, between the intent and the ledger write). Its intent is the
+/// terminal's newest event in the ledger, so it was the terminal's last transaction if it
+/// reached the terminal at all; the repeat receipt tells:
+///   done      result 00, same amount, a receipt number other than the payment's own;
+///   not_done  the payment's own receipt is still the last one (the command never ran), or a
+///             non-success result (declined, auto-reversed 6C because it was never acknowledged);
+///   unknown   anything else (no answer, another amount): the payment stays `approved` and the
+///             intent stays open, asked again at the next recovery; the evidence is journaled.
+enum class OperationOutcome : std::uint8_t { done, not_done, unknown };
+struct OperationDecision {
+    OperationOutcome outcome = OperationOutcome::unknown;
+    std::string evidence;
+};
+OperationDecision decide_operation_recovery(const ledger::Payment& payment, bool refund, const zvt::Finished& answer);
+
 /// Seconds between the terminal's wall clock (MMDD, hhmmss) and the wall-clock time
 /// `utc_ms + utc_offset_s`, choosing the year that puts them closest (a payment at New Year).
 std::int64_t terminal_clock_delta_s(std::uint16_t date_mmdd, std::uint32_t time_hhmmss, std::int64_t utc_ms,

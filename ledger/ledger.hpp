@@ -257,6 +257,9 @@ public:
     Result<std::vector<Payment>> interim() const;
     Result<std::vector<Payment>> history(const HistoryFilter& filter) const;
     Result<std::vector<Event>> events_of(PaymentId id) const;
+    /// The newest event of any kind about `subject` (e.g. "terminal:T1"); nullopt if none.
+    /// One index lookup (events_subject).
+    Result<std::optional<Event>> last_event(std::string_view subject) const;
 
     /// True iff the operator exists, is active and one of its roles grants `right`.
     bool may(std::string_view operator_id, Right right) const;

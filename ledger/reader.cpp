@@ -86,6 +86,17 @@ Result<std::vector<Payment>> Reader::history(const HistoryFilter& f) const {
     });
 }
 
+Result<std::optional<Event>> Reader::last_event(std::string_view subject) const {
+    return guarded([&]() -> Result<std::optional<Event>> {
+        auto st = s_->db.prepare(
+            "SELECT seq, kind, subject, at_utc_ms, body, hash FROM events WHERE subject = ? ORDER BY seq DESC LIMIT 1");
+        st.bind(1, subject);
+        if (!st.step()) return std::optional<Event>{};
+        auto h = st.blob(5);
+        return std::optional<Event>{Event{st.i64(0), st.text(1), st.text(2), st.i64(3), st.text(4), detail::hex(h.data(), h.size())}};
+    });
+}
+
 Result<std::vector<Event>> Reader::events_of(PaymentId id) const {
     return guarded([&]() -> Result<std::vector<Event>> {
         auto st = s_->db.prepare(

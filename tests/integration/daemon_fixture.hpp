@@ -26,8 +26,9 @@ protected:
     }
 
     /// The daemon with `terminals`, then an ERP client, then waits for every terminal online.
-    void start_daemon(const std::vector<TerminalSpec>& terminals) {
-        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, terminals));
+    /// `env`: extra environment of the daemon (NAME=value), e.g. PB_CRASH_AT.
+    void start_daemon(const std::vector<TerminalSpec>& terminals, std::vector<std::string> env = {}) {
+        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, terminals), std::move(env));
         ASSERT_FALSE(daemon->router.empty());
         connect();
         for (const auto& t : terminals) ASSERT_TRUE(erp->wait_online(t.id)) << t.id << " never came online";
@@ -101,6 +102,51 @@ protected:
         for (auto& e : r["result"].as_object()["entries"].as_array())
             if (str(e.as_object(), "payment_id") == payment_id) out.push_back(e.as_object());
         return out;
+    }
+
+    /// The ledger's final word on `payment_id` against the journal of the terminal `of` (the
+    /// simulator, by default `sim`): what the terminal really did is the ground truth
+    /// (design.md §4). `amount` is unique to the payment within the test.
+    ///  - charged once and refunded: `refunded`; charged once: `approved` with that receipt;
+    ///  - reversed on the terminal: `reversed`;
+    ///  - not charged: `aborted`, `declined` or `rejected`, or `unknown` and then in the
+    ///    interim account with the evidence that kept it undecided;
+    ///  - charged twice: never.
+    void expect_ledger_agrees_with_journal(const std::string& payment_id, std::int64_t amount,
+                                           const SimProcess* of = nullptr) {
+        const SimProcess& terminal = of ? *of : *sim;
+        auto p = erp->get_payment(payment_id);
+        auto state = str(p, "state");
+        auto charged = charged_by(terminal);
+        std::size_t charges = 0, refunds = 0;
+        std::int64_t receipt = -1;
+        for (auto& [r, rec] : charged.sales)
+            if (num(rec, "amount") == amount) {
+                ++charges;
+                receipt = r;
+            }
+        for (auto& rec : charged.refunds)
+            if (num(rec, "amount") == amount) ++refunds;
+        bool reversed = false;
+        for (auto& rec : terminal.journal_events("reversed")) reversed |= num(rec, "amount") == amount;
+        ASSERT_LE(charges, 1u) << "the terminal charged twice";
+        ASSERT_LE(refunds, 1u) << "the terminal refunded twice";
+        if (charges == 1 && refunds == 1) {
+            EXPECT_EQ(state, "refunded") << "the terminal refunded but the ledger says " << dump(p);
+        } else if (charges == 1) {
+            EXPECT_EQ(state, "approved") << "the terminal charged but the ledger says " << dump(p);
+            EXPECT_EQ(num(p, "receipt_no"), receipt) << dump(p);
+        } else if (reversed) {
+            EXPECT_EQ(state, "reversed") << "the terminal reversed but the ledger says " << dump(p);
+        } else if (state == "unknown") {
+            auto entries = interim_of(payment_id);
+            ASSERT_EQ(entries.size(), 1u) << "an unresolvable payment belongs in the interim account";
+            EXPECT_EQ(str(entries[0], "reason"), "unknown");
+            EXPECT_FALSE(str(p, "result_text").empty()) << "no evidence on the undecided payment " << dump(p);
+        } else {
+            EXPECT_TRUE(state == "aborted" || state == "declined" || state == "rejected")
+                << "nothing was charged but the ledger says " << dump(p);
+        }
     }
 
     TempDir dir;

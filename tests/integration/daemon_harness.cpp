@@ -74,7 +74,8 @@ std::string write_scenario(const TempDir& dir, const std::string& name, int card
 
 // ---- DaemonProcess ----
 
-DaemonProcess::DaemonProcess(const TempDir& dir, std::string config_toml) {
+DaemonProcess::DaemonProcess(const TempDir& dir, std::string config_toml, std::vector<std::string> extra_env)
+    : env(std::move(extra_env)) {
     config_path = dir.file("paybridged.toml");
     ledger_path = dir.file("ledger.sqlite");
     log_path_ = dir.file("daemon.log");
@@ -119,7 +120,16 @@ void DaemonProcess::start() {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    int rc = ::posix_spawn(&pid_, PB_PAYBRIDGED_BINARY, &fa, nullptr, argv.data(), environ);
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) {
+        std::string_view var = *e;
+        bool overridden = false;  // ours win over the test runner's
+        for (auto& x : env) overridden |= var.substr(0, var.find('=') + 1) == std::string_view(x).substr(0, x.find('=') + 1);
+        if (!overridden) envp.push_back(*e);
+    }
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int rc = ::posix_spawn(&pid_, PB_PAYBRIDGED_BINARY, &fa, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     ::close(err[1]);
     if (rc != 0) {
@@ -186,6 +196,11 @@ void DaemonProcess::kill9() {
 std::optional<int> DaemonProcess::stop(milliseconds deadline) {
     if (pid_ <= 0) return std::nullopt;
     ::kill(pid_, SIGTERM);
+    return wait_exit(deadline);
+}
+
+std::optional<int> DaemonProcess::wait_exit(milliseconds deadline) {
+    if (pid_ <= 0) return std::nullopt;
     int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pfd >= 0) {
         pollfd p{pfd, POLLIN, 0};
@@ -282,16 +297,28 @@ bool ErpClient::pump(milliseconds timeout) {
 }
 
 json::object ErpClient::request(json::object req, milliseconds deadline) {
+    auto frame_id = send(req);
+    auto until = Clock::now() + deadline;
+    return wait_reply(frame_id, json::serialize(req), until);
+}
+
+std::string ErpClient::send(json::object& req) {
     if (!req.contains("v")) req["v"] = 1;
     if (!req.contains("id")) req["id"] = "t-" + std::to_string(next_id_++);
-    std::string id(req.at("id").as_string());
-    return request_raw(json::serialize(req), id, deadline);
+    std::string frame = json::serialize(req);
+    dealer_.send(zmq::message_t(), zmq::send_flags::sndmore);
+    dealer_.send(zmq::buffer(frame), zmq::send_flags::none);
+    return std::string(req.at("id").as_string());
 }
 
 json::object ErpClient::request_raw(const std::string& frame, const std::string& id, milliseconds deadline) {
     dealer_.send(zmq::message_t(), zmq::send_flags::sndmore);
     dealer_.send(zmq::buffer(frame), zmq::send_flags::none);
-    auto until = Clock::now() + deadline;
+    return wait_reply(id, frame, Clock::now() + deadline);
+}
+
+json::object ErpClient::wait_reply(const std::string& id, const std::string& frame, Clock::time_point until) {
+    const auto deadline = std::chrono::duration_cast<milliseconds>(until - Clock::now());
     for (;;) {
         auto take = [&](const std::string& key) -> std::optional<json::object> {
             auto it = replies_.find(key);

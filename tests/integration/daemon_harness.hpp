@@ -56,8 +56,9 @@ std::string write_scenario(const TempDir& dir, const std::string& name, int card
 class DaemonProcess {
 public:
     /// Writes `config_toml` to dir/paybridged.toml and starts the daemon; fails the test if
-    /// PB_STARTED does not come within 10 s.
-    DaemonProcess(const TempDir& dir, std::string config_toml);
+    /// PB_STARTED does not come within 10 s. `env`: extra NAME=value pairs for its environment
+    /// (e.g. PB_CRASH_AT); kept for later start()s until changed.
+    DaemonProcess(const TempDir& dir, std::string config_toml, std::vector<std::string> env = {});
     ~DaemonProcess();
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -67,6 +68,9 @@ public:
     void kill9();
     /// SIGTERM, then waits for the exit: its code, or nullopt on timeout.
     std::optional<int> stop(milliseconds deadline = 10s);
+    /// Waits for the process to end by itself: its exit code, 128 + signal when a signal
+    /// ended it (137: SIGKILL), nullopt on timeout (it keeps running).
+    std::optional<int> wait_exit(milliseconds deadline);
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
 
@@ -78,6 +82,7 @@ public:
     std::string pub;
     std::string config_path;
     std::string ledger_path;
+    std::vector<std::string> env;  // extra environment of the next start()
 
 private:
     void reader_loop(int fd);
@@ -106,6 +111,9 @@ public:
 
     /// Fills v and id (unless given), sends, waits for the reply with that id.
     json::object request(json::object req, milliseconds deadline = 8s);
+    /// Fills v and id (unless given) and sends without waiting (a daemon that may die before
+    /// it answers); the id. A reply arriving later is kept like any other.
+    std::string send(json::object& req);
     /// Sends one raw frame; returns the next reply whose id is `id` or null.
     json::object request_raw(const std::string& frame, const std::string& id = "", milliseconds deadline = 8s);
 
@@ -127,6 +135,7 @@ public:
 
 private:
     bool pump(milliseconds timeout);  // one poll round; false if nothing arrived
+    json::object wait_reply(const std::string& id, const std::string& frame, Clock::time_point until);
     zmq::context_t ctx_;
     zmq::socket_t dealer_;
     zmq::socket_t sub_;

@@ -13,33 +13,6 @@ namespace {
 
 class DaemonRecoveryTest : public DaemonTest {
 protected:
-    /// The ledger's final word on `payment_id` against the journal. `amount` is unique to the
-    /// payment within the test.
-    void expect_ledger_agrees_with_journal(const std::string& payment_id, std::int64_t amount) {
-        auto p = erp->get_payment(payment_id);
-        auto state = str(p, "state");
-        auto charged = charged_by(*sim);
-        std::size_t charges = 0;
-        std::int64_t receipt = -1;
-        for (auto& [r, rec] : charged.sales)
-            if (num(rec, "amount") == amount) {
-                ++charges;
-                receipt = r;
-            }
-        ASSERT_LE(charges, 1u) << "the terminal charged twice";
-        if (charges == 1) {
-            EXPECT_EQ(state, "approved") << "the terminal charged but the ledger says " << dump(p);
-            EXPECT_EQ(num(p, "receipt_no"), receipt) << dump(p);
-        } else if (state == "unknown") {
-            auto entries = interim_of(payment_id);
-            ASSERT_EQ(entries.size(), 1u) << "an unresolvable payment belongs in the interim account";
-            EXPECT_EQ(str(entries[0], "reason"), "unknown");
-        } else {
-            EXPECT_TRUE(state == "aborted" || state == "declined")
-                << "nothing was charged but the ledger says " << dump(p);
-        }
-    }
-
     /// After a restart, recovery runs before the terminal takes new work (design.md §4):
     /// online and idle means recovered.
     void restart_daemon() {

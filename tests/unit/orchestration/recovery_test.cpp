@@ -125,5 +125,35 @@ TEST(RecoveryClock, TerminalWallClockAcrossNewYear) {
     EXPECT_EQ(terminal_clock_delta_s(101, 10000, ms, 3600), 10);
 }
 
+// decide_operation_recovery: a refund/reversal of the approved payment `sale()` (receipt 8)
+// whose outcome the daemon did not see.
+ledger::Payment sale() {
+    auto p = ours();
+    p.state = S::approved;
+    p.terminal.receipt_no = 8;
+    return p;
+}
+
+TEST(OperationRecovery, ANewerReceiptWithResult00OfTheSameAmountIsDone) {
+    auto got = decide_operation_recovery(sale(), true, answer(last(12500, 9)));
+    EXPECT_EQ(got.outcome, OperationOutcome::done) << got.evidence;
+}
+
+TEST(OperationRecovery, ThePaymentsOwnReceiptMeansTheCommandNeverRan) {
+    auto got = decide_operation_recovery(sale(), false, answer(last(12500, 8)));
+    EXPECT_EQ(got.outcome, OperationOutcome::not_done) << got.evidence;
+}
+
+TEST(OperationRecovery, AnAutoReversedRefundWasNotDone) {
+    auto got = decide_operation_recovery(sale(), true, answer(last(12500, 9, zvt::rc::abort_timeout_or_key)));
+    EXPECT_EQ(got.outcome, OperationOutcome::not_done) << got.evidence;
+}
+
+TEST(OperationRecovery, NoAnswerOrAnotherAmountStaysUndecided) {
+    EXPECT_EQ(decide_operation_recovery(sale(), true, answer(std::nullopt, zvt::Outcome::unknown)).outcome,
+              OperationOutcome::unknown);
+    EXPECT_EQ(decide_operation_recovery(sale(), true, answer(last(9900, 9))).outcome, OperationOutcome::unknown);
+}
+
 }  // namespace
 }  // namespace pb::daemon
