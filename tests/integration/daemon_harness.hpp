@@ -68,6 +68,8 @@ public:
     /// SIGTERM, then waits for the exit: its code, or nullopt on timeout.
     std::optional<int> stop(milliseconds deadline = 10s);
     bool running() const { return pid_ > 0; }
+    /// The running daemon's process id (-1 when not running); bench/ reads its /proc status.
+    pid_t pid() const { return pid_; }
 
     /// True once the log holds `needle` (from this start on), within the deadline.
     bool wait_log(const std::string& needle, milliseconds deadline);
