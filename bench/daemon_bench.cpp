@@ -295,6 +295,42 @@ long vm_rss_kb(pid_t pid) {
     return -1;
 }
 
+// CPU time (user + system, clock ticks) of each thread of `pid`, by "tid comm".
+std::map<std::string, long> thread_ticks(pid_t pid) {
+    std::map<std::string, long> out;
+    const std::string base = "/proc/" + std::to_string(pid) + "/task";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 2));
+        std::string field;
+        long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14) utime = std::stol(field);
+            if (i == 15) stime = std::stol(field);
+        }
+        out[e.path().filename().string() + " " + stat.substr(open + 1, close - open - 1)] = utime + stime;
+    }
+    return out;
+}
+
+// "main 85%, 2nd 40%, ...": each thread's share of one CPU between two thread_ticks samples.
+std::string cpu_shares(const std::map<std::string, long>& a, const std::map<std::string, long>& b, double seconds) {
+    std::string out;
+    const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    for (const auto& [k, v] : b) {
+        auto it = a.find(k);
+        const double share = static_cast<double>(v - (it == a.end() ? 0 : it->second)) / hz / seconds * 100;
+        if (share < 1) continue;
+        if (!out.empty()) out += ", ";
+        out += k.substr(k.find(' ') + 1) + "/" + k.substr(0, k.find(' ')) + " " + std::to_string(static_cast<int>(share)) + "%";
+    }
+    return out;
+}
+
 // ---- output -----------------------------------------------------------------------------
 
 struct Row {
@@ -413,12 +449,16 @@ Throughput run_throughput(const TempDir& dir, int terminals, double seconds) {
     const auto warm_until = Clock::now() + std::chrono::duration<double>(seconds / 4);
     while (Clock::now() < warm_until) erp.pump(10);
     const long before = approved;
+    const auto ticks0 = thread_ticks(daemon->pid());
     const auto t0 = Clock::now();
     const auto until = t0 + std::chrono::duration<double>(seconds);
     while (Clock::now() < until) erp.pump(10);
     Throughput out;
     out.per_second = static_cast<double>(approved - before) / std::chrono::duration<double>(Clock::now() - t0).count();
     out.rss_kb = vm_rss_kb(daemon->pid());
+    std::printf("throughput %d: paybridged threads' CPU: %s\n", terminals,
+                cpu_shares(ticks0, thread_ticks(daemon->pid()), std::chrono::duration<double>(Clock::now() - t0).count())
+                    .c_str());
     erp.on_result = nullptr;
     erp.on_reply = nullptr;
     if (other || refused)
