@@ -2,6 +2,11 @@
 // "Done when"). Not part of ctest: it builds a 1,000,000-payment ledger, which takes minutes.
 //
 //   finance_bench [--payments N] [--days D] [--terminals T] [--lookups L] [--dir DIR] [--keep]
+//   finance_bench --reuse LEDGER [--lookups L]
+//
+// --reuse skips the build and measures on a ledger kept by an earlier --keep run: the worst
+// case is then the first of T2..T<T> that was never closed, closed for 2026-12-31 (each reuse
+// closes one more terminal, so a kept ledger serves T-2 reruns).
 //
 // The ledger is built through the public API (begin_payment, mark_sent, record_result: three
 // journal events per payment, hash-chained), one unit of work per business day, so one
@@ -24,6 +29,7 @@
 #include "ledger/day_close.hpp"
 #include "ledger/finance_common.hpp"
 #include "ledger/ledger.hpp"
+#include "ledger/store.hpp"
 
 namespace {
 using namespace pb::ledger;
@@ -40,6 +46,7 @@ struct Args {
     int lookups = 10'000;
     std::string dir;
     bool keep = false;
+    std::string reuse;
 };
 
 Args parse(int argc, char** argv) {
@@ -61,9 +68,10 @@ Args parse(int argc, char** argv) {
         else if (k == "--lookups") a.lookups = std::stoi(next());
         else if (k == "--dir") a.dir = next();
         else if (k == "--keep") a.keep = true;
+        else if (k == "--reuse") a.reuse = next();
         else {
             std::fprintf(stderr, "usage: finance_bench [--payments N] [--days D] [--terminals T] [--lookups L] "
-                                 "[--dir DIR] [--keep]\n");
+                                 "[--dir DIR] [--keep] | --reuse LEDGER [--lookups L]\n");
             std::exit(2);
         }
     }
@@ -81,11 +89,79 @@ T must(Result<T> r, const char* what) {
     return std::move(*r);
 }
 
+
+void worst_close(Ledger& ledger, const std::string& reg, const std::string& terminal, const std::string& date,
+                 const std::string& closer = "boss") {
+    DayCloseRequest worst{reg, terminal, date, closer, std::nullopt, "", "SEK"};
+    const auto c1 = Clock::now();
+    const auto t1 = must(ledger.run<DayClose>([&](Tx& tx) { return close_day(tx, worst); }), "close worst case");
+    std::printf("day-close %s %s (never closed: %lld payments, journal window %lld events): %.1f ms\n",
+                terminal.c_str(), date.c_str(), static_cast<long long>(t1.ledger_count),
+                static_cast<long long>(t1.to_seq - t1.from_seq), ms_since(c1));
+}
+
+int history(Ledger& ledger, long made, int lookups) {
+    std::mt19937_64 rng(42);
+    std::uniform_int_distribution<long> pick(0, made - 1);
+    std::vector<double> us;
+    us.reserve(static_cast<std::size_t>(lookups));
+    for (int i = 0; i < lookups; ++i) {
+        HistoryFilter f;
+        f.order_id = "O-" + std::to_string(pick(rng));
+        const auto q0 = Clock::now();
+        auto r = ledger.reader()->history(f);
+        us.push_back(ms_since(q0) * 1000);
+        if (!r || r->size() != 1) {
+            std::fprintf(stderr, "finance_bench: history of %s returned %zu rows\n", f.order_id->c_str(),
+                         r ? r->size() : 0);
+            return 1;
+        }
+    }
+    std::sort(us.begin(), us.end());
+    auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
+    std::printf("history by order (%d random orders of %ld): p50 %.1f us, p99 %.1f us, max %.1f us\n", lookups, made,
+                pct(0.50), pct(0.99), us.back());
+    return 0;
+}
+
+// A ledger kept by an earlier run: close the first never-closed terminal, then the history.
+int measure_kept(Ledger& ledger, int lookups) {
+    const long made = must(ledger.run<std::int64_t>([](Tx& tx) -> Result<std::int64_t> {
+                               return tx.store().db.scalar("SELECT count(*) FROM payments").value_or(0);
+                           }),
+                           "count");
+    for (int t = 2; t < 100; ++t) {
+        const std::string n = std::to_string(t);
+        const bool closed = must(ledger.run<bool>([&](Tx& tx) -> Result<bool> {
+                                     auto c = day_closes(tx, DayCloseFilter{});
+                                     if (!c) return pb::unexpected(c.error());
+                                     for (const auto& x : *c)
+                                         if (x.terminal_id == "T" + n) return true;
+                                     return false;
+                                 }),
+                                 "closes");
+        if (closed) continue;
+        // A daemon that ran on the kept ledger seeded its operators: close as one who may.
+        const std::string closer = must(ledger.run<std::string>([](Tx& tx) -> Result<std::string> {
+                                            auto st = tx.store().db.prepare("SELECT id FROM operators ORDER BY id");
+                                            while (st.step())
+                                                if (tx.may(st.text(0), Right::close_day)) return st.text(0);
+                                            return std::string("boss");
+                                        }),
+                                        "operators");
+        worst_close(ledger, "K" + n, "T" + n, "2026-12-31", closer);
+        return history(ledger, made, lookups);
+    }
+    std::fprintf(stderr, "finance_bench: every terminal of the kept ledger is closed already\n");
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
-    const std::string path = a.dir + "/pb-finance-bench-" + std::to_string(::getpid()) + ".db";
+    const std::string path =
+        a.reuse.empty() ? a.dir + "/pb-finance-bench-" + std::to_string(::getpid()) + ".db" : a.reuse;
     Options o;
     o.storage = Storage::file;
     o.path = path;
@@ -98,6 +174,7 @@ int main(int argc, char** argv) {
          }),
          "issuers");
 
+    if (!a.reuse.empty()) return measure_kept(*ledger, a.lookups);
     const auto sek = *pb::currency_from_code("SEK");
     const long per_day = (a.payments + a.days - 1) / a.days;
     std::printf("building %ld payments over %d days and %d terminals in %s\n", a.payments, a.days, a.terminals,
@@ -153,33 +230,8 @@ int main(int argc, char** argv) {
                 last_date.c_str(), static_cast<long long>(t0_close.ledger_count),
                 static_cast<long long>(t0_close.to_seq - t0_close.from_seq), t0_close_ms);
 
-    DayCloseRequest worst{"K1", "T1", last_date, "boss", std::nullopt, "", "SEK"};
-    const auto c1 = Clock::now();
-    const auto t1 = must(ledger->run<DayClose>([&](Tx& tx) { return close_day(tx, worst); }), "close T1");
-    std::printf("day-close T1 %s (never closed: %lld payments, journal window %lld events): %.1f ms\n",
-                last_date.c_str(), static_cast<long long>(t1.ledger_count),
-                static_cast<long long>(t1.to_seq - t1.from_seq), ms_since(c1));
-
-    std::mt19937_64 rng(42);
-    std::uniform_int_distribution<long> pick(0, made - 1);
-    std::vector<double> us;
-    us.reserve(static_cast<std::size_t>(a.lookups));
-    for (int i = 0; i < a.lookups; ++i) {
-        HistoryFilter f;
-        f.order_id = "O-" + std::to_string(pick(rng));
-        const auto q0 = Clock::now();
-        auto r = ledger->reader()->history(f);
-        us.push_back(ms_since(q0) * 1000);
-        if (!r || r->size() != 1) {
-            std::fprintf(stderr, "finance_bench: history of %s returned %zu rows\n", f.order_id->c_str(),
-                         r ? r->size() : 0);
-            return 1;
-        }
-    }
-    std::sort(us.begin(), us.end());
-    auto pct = [&](double p) { return us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
-    std::printf("history by order (%d random orders of %ld): p50 %.1f us, p99 %.1f us, max %.1f us\n", a.lookups, made,
-                pct(0.50), pct(0.99), us.back());
+    worst_close(*ledger, "K1", "T1", last_date);
+    if (history(*ledger, made, a.lookups) != 0) return 1;
 
     ledger.reset();
     if (!a.keep) {

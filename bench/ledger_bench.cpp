@@ -8,8 +8,6 @@
 //   ledger_single_appends         one caller, begin_payment then wait for durability, repeated
 //   ledger_group_commit_N         N callers with one append in flight each (group commit)
 //   ledger_async_window_W         one caller keeping W submits in flight (the daemon's shape)
-#include <sqlite3.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/baseline.hpp"
 #include "ledger/ledger.hpp"
 
 namespace {
@@ -41,30 +40,6 @@ pb::ledger::PaymentRequest request(const std::string& key) {
 }
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double raw_sqlite(const std::string& path, double secs) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
-                 nullptr, nullptr, nullptr);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "INSERT INTO t(v) VALUES(?)", -1, &st, nullptr);
-    const std::string row(200, 'x');
-    long n = 0;
-    const auto t0 = Clock::now();
-    while (seconds_since(t0) < secs) {
-        sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-        sqlite3_bind_text(st, 1, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-        ++n;
-    }
-    const double rate = static_cast<double>(n) / seconds_since(t0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rate;
-}
 
 std::unique_ptr<Ledger> open_ledger(const std::string& path) {
     Options o;
@@ -137,7 +112,7 @@ int main(int argc, char** argv) {
     auto file = [&](const char* name) { return (dir / name).string(); };
 
     std::printf("ledger_bench: %s, %.1f s per case, WAL + synchronous=FULL\n", dir.c_str(), secs);
-    const double raw = raw_sqlite(file("raw.db"), secs);
+    const double raw = pb::bench::raw_sqlite_commits(file("raw.db"), secs).per_second;
     std::printf("%-34s %10.0f commits/s   (baseline)\n", "raw_sqlite_single_row_commit", raw);
     const double single = single_appends(file("single.db"), secs);
     std::printf("%-34s %10.0f payments/s  x%.2f of baseline\n", "ledger_single_appends", single, single / raw);
@@ -151,7 +126,7 @@ int main(int argc, char** argv) {
         std::printf("%-34s %10.0f payments/s  x%.2f of baseline\n",
                     ("ledger_async_window_" + std::to_string(window)).c_str(), r, r / raw);
     }
-    std::printf("(day-close time and history latency over 1,000,000 payments: not measured yet)\n");
+    std::printf("(day-close and history over 1,000,000 payments: finance_bench)\n");
     std::filesystem::remove_all(dir);
     return 0;
 }

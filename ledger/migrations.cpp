@@ -9,7 +9,7 @@ namespace {
 // Version i+1 is kMigrations[i]. Tables left for later features (day-close batches, terminal
 // end-of-day totals per issuer, cash counts, settlements) come as further migrations; they
 // reference payments(id) and append their own events to the same chain.
-constexpr std::array<const char*, 2> kMigrations{{
+constexpr std::array<const char*, 3> kMigrations{{
     // 1: the journal and the payments' current state.
     R"sql(
 CREATE TABLE events(
@@ -83,6 +83,17 @@ CREATE TABLE bin_ranges(
   last      TEXT NOT NULL,
   issuer_id TEXT NOT NULL REFERENCES issuers(id) ON DELETE CASCADE,
   PRIMARY KEY (first, last));
+)sql",
+    // 3: a day-close (cash count) window is (last close of the terminal (register), head]. A
+    // payment with an event in it has last_event_seq inside it too, so the two payments
+    // indexes find the window's payments of one terminal (register) without scanning the
+    // whole journal; events_subject gains the kind so that each payment's movements in the
+    // window are read from the index alone (journal rows are large: body and two hashes).
+    R"sql(
+CREATE INDEX payments_terminal_seq ON payments(terminal_id, last_event_seq);
+CREATE INDEX payments_register_seq ON payments(register_id, last_event_seq);
+DROP INDEX events_subject;
+CREATE INDEX events_subject ON events(subject, seq, kind);
 )sql",
 }};
 

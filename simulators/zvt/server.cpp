@@ -131,6 +131,7 @@ public:
             return;
         }
         spdlog::debug("ECR -> PT {}", zvt::command_name(m->command));
+        if (options_.on_message) options_.on_message(true, *m);
         apply(engine_.on_message(*m, now()));
     }
     void on_lost(const std::shared_ptr<Conn>& conn, const std::string& why) {
@@ -162,6 +163,7 @@ private:
         for (auto& a : actions) {
             if (auto* s = std::get_if<Send>(&a)) {
                 spdlog::debug("PT -> ECR {}", zvt::command_name(s->message.command));
+                if (options_.on_message) options_.on_message(false, s->message);
                 if (active_) active_->push(zvt::encode_apdu(zvt::encode_message(s->message)));
             } else if (auto* j = std::get_if<Journal>(&a)) {
                 journal(std::move(j->record));

@@ -4,6 +4,7 @@
 // the control port, the journal and the state file.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "protocol/core/expected.hpp"
+#include "protocol/zvt/message.hpp"
 #include "simulators/zvt/scenario.hpp"
 
 namespace pb::sim {
@@ -33,6 +35,10 @@ struct ServerOptions {
     std::string state;
     std::optional<Endpoint> control;
     Scenario scenario;
+    /// Called on the loop with every decoded message from the ECR (before the engine sees it)
+    /// and every message the PT queues for the ECR. In-process terminal pools (bench/) use it
+    /// to timestamp arrivals and count the bytes exchanged; unset in paybridge-sim.
+    std::function<void(bool from_ecr, const zvt::Message&)> on_message;
 };
 
 class Server {

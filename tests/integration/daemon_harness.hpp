@@ -72,6 +72,7 @@ public:
     /// ended it (137: SIGKILL), nullopt on timeout (it keeps running).
     std::optional<int> wait_exit(milliseconds deadline);
     bool running() const { return pid_ > 0; }
+    /// The running daemon's process id (-1 when not running); bench/ reads its /proc status.
     pid_t pid() const { return pid_; }
 
     /// True once the log holds `needle` (from this start on), within the deadline.
