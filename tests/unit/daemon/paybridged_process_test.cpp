@@ -67,6 +67,40 @@ TEST(Paybridged, StartRefusesAnInvalidConfig) {
     EXPECT_NE(r.output.find("cannot read /nonexistent/paybridged.toml"), std::string::npos) << r.output;
 }
 
+TEST(Paybridged, DeviceAllowDropInNamesOnlyTheConfiguredSerialPorts) {
+    auto dir = temp_dir("pb_devallow_");
+    std::ofstream(dir / "two.toml")
+        << "[ledger]\npath = \"x\"\n"
+           "[[terminal]]\nid = \"k1\"\ntransport = \"tcp\"\nhost = \"10.0.0.5\"\nport = 20007\n"
+           "password = \"000000\"\ncurrency = \"SEK\"\nregister = \"K1\"\n"
+           "[[terminal]]\nid = \"w1\"\ntransport = \"serial\"\ndevice = \"/dev/serial/by-id/usb-FTDI-if00\"\n"
+           "password = \"000000\"\ncurrency = \"SEK\"\nregister = \"W1\"\n";
+    Output r = run(std::string(PB_PAYBRIDGED) + " --device-allow " + (dir / "two.toml").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("[Service]\nDevicePolicy=closed\n"), std::string::npos) << r.output;
+    // The empty assignment first: it drops the unit's device classes.
+    auto reset = r.output.find("DeviceAllow=\n");
+    auto port = r.output.find("DeviceAllow=/dev/serial/by-id/usb-FTDI-if00 rw\n");
+    ASSERT_NE(reset, std::string::npos) << r.output;
+    ASSERT_NE(port, std::string::npos) << r.output;
+    EXPECT_LT(reset, port);
+    EXPECT_EQ(r.output.find("char-tty"), std::string::npos) << "no classes for a path: " << r.output;
+    EXPECT_EQ(r.output.find("10.0.0.5"), std::string::npos) << r.output;
+
+    // A USB identity: its node can change, so the USB serial classes.
+    r = run(std::string(PB_PAYBRIDGED) + " --device-allow " PB_SOURCE_DIR "/examples/paybridged.toml");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("DeviceAllow=char-ttyUSB rw\n"), std::string::npos) << r.output;
+
+    // A bad config: its errors, exit 1, no drop-in.
+    std::ofstream(dir / "bad.toml") << "[ledger]\n";
+    r = run(std::string(PB_PAYBRIDGED) + " --device-allow " + (dir / "bad.toml").string());
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("ledger"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("[Service]"), std::string::npos) << r.output;
+    std::filesystem::remove_all(dir);
+}
+
 TEST(SystemdUnit, VerifiesWithSystemdAnalyze) {
     if (run("command -v systemd-analyze").status != 0) GTEST_SKIP() << "systemd-analyze not installed";
     // verify checks that ExecStart exists: point it at the binary we just built.
