@@ -344,12 +344,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         s.state = TerminalState::offline;
         {
             // The newest receipt number this terminal gave us, for receipt-number sync.
-            ledger::HistoryFilter filter;
-            filter.terminal_id = s.config.id;
-            filter.limit = 1000000;
-            if (auto hist = deps.ledger->reader()->history(filter))
-                for (const auto& p : *hist)
-                    if (p.terminal.receipt_no) s.last_receipt = static_cast<std::uint16_t>(*p.terminal.receipt_no);
+            if (auto last = deps.ledger->reader()->last_receipt_no(s.config.id); last && *last)
+                s.last_receipt = static_cast<std::uint16_t>(**last);
         }
         s.driver = deps.make_terminal(s.config, std::move(cb));
         // Anything left from before a restart is recovered before new work.

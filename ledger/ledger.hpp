@@ -253,6 +253,9 @@ public:
     /// work after a restart: `sent` and `unknown` (ask the terminal), and `requested` (never
     /// sent: reject it). Oldest first.
     Result<std::vector<Payment>> pending_recovery(std::string_view terminal_id) const;
+    /// The receipt number of the newest payment (by creation) of `terminal_id` that has one;
+    /// nullopt when none has. One index step whatever the ledger's size.
+    Result<std::optional<std::int64_t>> last_receipt_no(std::string_view terminal_id) const;
     /// The interim account: every aborted or unknown payment, oldest first (age = now - created).
     Result<std::vector<Payment>> interim() const;
     Result<std::vector<Payment>> history(const HistoryFilter& filter) const;

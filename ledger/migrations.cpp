@@ -89,7 +89,10 @@ CREATE TABLE bin_ranges(
     // indexes find the window's payments of one terminal (register) without scanning the
     // whole journal; events_subject gains the kind so that each payment's movements in the
     // window are read from the index alone (journal rows are large: body and two hashes).
+    // payments_terminal_id keeps a terminal's payments in creation order: the newest receipt
+    // number at start-up (receipt-number sync) is one backwards step, not a history scan.
     R"sql(
+CREATE INDEX payments_terminal_id ON payments(terminal_id, id);
 CREATE INDEX payments_terminal_seq ON payments(terminal_id, last_event_seq);
 CREATE INDEX payments_register_seq ON payments(register_id, last_event_seq);
 DROP INDEX events_subject;

@@ -86,6 +86,17 @@ Result<std::vector<Payment>> Reader::history(const HistoryFilter& f) const {
     });
 }
 
+Result<std::optional<std::int64_t>> Reader::last_receipt_no(std::string_view terminal_id) const {
+    return guarded([&]() -> Result<std::optional<std::int64_t>> {
+        auto st = s_->db.prepare(
+            "SELECT receipt_no FROM payments INDEXED BY payments_terminal_id "
+            "WHERE terminal_id = ? AND receipt_no IS NOT NULL ORDER BY id DESC LIMIT 1");
+        st.bind(1, terminal_id);
+        if (!st.step()) return std::optional<std::int64_t>{};
+        return std::optional<std::int64_t>{st.i64(0)};
+    });
+}
+
 Result<std::optional<Event>> Reader::last_event(std::string_view subject) const {
     return guarded([&]() -> Result<std::optional<Event>> {
         auto st = s_->db.prepare(

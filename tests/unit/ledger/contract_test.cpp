@@ -103,6 +103,26 @@ TEST_P(LedgerContract, NoSecondPaymentOfAnOrderWhileOneIsSentOrUnknown) {
     EXPECT_TRUE(begin(request("O-2", "O-2/1")));  // other orders were never blocked
 }
 
+TEST_P(LedgerContract, LastReceiptNoIsThatOfTheNewestPaymentOfTheTerminalWithOne) {
+    auto last = [&](const char* t) { return ledger->reader()->last_receipt_no(t); };
+    ASSERT_TRUE(last("T1"));
+    EXPECT_EQ(*last("T1"), std::nullopt);
+    auto d = visa_data();
+    d.receipt_no = 40;
+    auto a = sent_payment("O-1", "O-1/1", "T1");
+    ASSERT_TRUE(result(a, PaymentState::approved, d));
+    d.receipt_no = 41;
+    auto b = sent_payment("O-2", "O-2/1", "T1");
+    ASSERT_TRUE(result(b, PaymentState::approved, d));
+    d.receipt_no = 900;
+    auto other = sent_payment("O-3", "O-3/1", "T2");
+    ASSERT_TRUE(result(other, PaymentState::approved, d));
+    sent_payment("O-4", "O-4/1", "T1");  // in flight: no receipt yet
+    EXPECT_EQ(*last("T1"), 41);
+    EXPECT_EQ(*last("T2"), 900);
+    EXPECT_EQ(*last("T3"), std::nullopt);
+}
+
 TEST_P(LedgerContract, ApprovedCardPaymentCarriesTerminalDataAndIssuer) {
     ASSERT_TRUE(run_status(*ledger, [](Tx& tx) { return tx.set_issuers(default_issuers()); }));
     auto id = sent_payment("O-1", "O-1/1");
