@@ -249,4 +249,43 @@ Decoded<ReceiptReply> parse_receipt_reply(std::string_view body) {
     return done(f, std::move(m));
 }
 
+// ---- void --------------------------------------------------------------------------------
+
+std::string encode(const VoidRequest& m) {
+    return json::serialize(json::object{{"debit_key", m.debit_key},
+                                        {"card_id", m.card_id},
+                                        {"payment_ref", m.payment_ref},
+                                        {"amount", m.amount.minor},
+                                        {"currency", std::string(m.amount.currency.code())}});
+}
+
+Decoded<VoidRequest> parse_void_request(std::string_view body) {
+    auto obj = Fields::parse(body);
+    if (!obj) return unexpected(obj.error());
+    Fields f(*obj, "");
+    VoidRequest m;
+    m.debit_key = f.text("debit_key", true, 128);
+    m.card_id = f.text("card_id", true, kMaxId);
+    m.payment_ref = f.text("payment_ref", true, kMaxId);
+    m.amount.minor = f.integer("amount", true, 1, kMaxAmount);
+    m.amount.currency = f.currency("currency");
+    return done(f, std::move(m));
+}
+
+std::string encode(const VoidReply& m) {
+    json::object o{{"voided", m.voided}};
+    if (!m.debit_id.empty()) o["debit_id"] = m.debit_id;
+    return json::serialize(o);
+}
+
+Decoded<VoidReply> parse_void_reply(std::string_view body) {
+    auto obj = Fields::parse(body);
+    if (!obj) return unexpected(obj.error());
+    Fields f(*obj, "");
+    VoidReply m;
+    m.voided = f.boolean("voided", true);
+    m.debit_id = f.text("debit_id", m.voided, kMaxId);
+    return done(f, std::move(m));
+}
+
 }  // namespace pb::upstream

@@ -17,6 +17,7 @@ namespace pb::upstream {
 inline constexpr std::string_view kCheckPath = "/v1/commitments/check";
 inline constexpr std::string_view kDebitPath = "/v1/commitments/debit";
 inline constexpr std::string_view kReceiptPath = "/v1/commitments/receipts";
+inline constexpr std::string_view kVoidPath = "/v1/commitments/void";
 inline constexpr std::size_t kMaxLines = 500;
 
 /// One order line as the commitment service sees it: its index in the ERP's order, the
@@ -98,12 +99,30 @@ struct ReceiptReply {
     friend bool operator==(const ReceiptReply&, const ReceiptReply&) = default;
 };
 
+/// Undo a debit whose answer Paybridge never saw (README §3 "void"): names the debit by the
+/// idempotency key it was sent with.
+struct VoidRequest {
+    std::string debit_key;
+    std::string card_id;
+    std::string payment_ref;
+    Money amount;
+    friend bool operator==(const VoidRequest&, const VoidRequest&) = default;
+};
+
+struct VoidReply {
+    bool voided = false;   // true: the debit had happened and its amount is back on the balance
+    std::string debit_id;  // when voided
+    friend bool operator==(const VoidReply&, const VoidReply&) = default;
+};
+
 std::string encode(const CheckRequest& m);
 std::string encode(const CheckReply& m);
 std::string encode(const DebitRequest& m);
 std::string encode(const DebitReply& m);
 std::string encode(const ReceiptRequest& m);
 std::string encode(const ReceiptReply& m);
+std::string encode(const VoidRequest& m);
+std::string encode(const VoidReply& m);
 
 Decoded<CheckRequest> parse_check_request(std::string_view body);
 /// `lines_sent`: how many lines the request had (blocked_lines must index into them).
@@ -112,5 +131,7 @@ Decoded<DebitRequest> parse_debit_request(std::string_view body);
 Decoded<DebitReply> parse_debit_reply(std::string_view body);
 Decoded<ReceiptRequest> parse_receipt_request(std::string_view body);
 Decoded<ReceiptReply> parse_receipt_reply(std::string_view body);
+Decoded<VoidRequest> parse_void_request(std::string_view body);
+Decoded<VoidReply> parse_void_reply(std::string_view body);
 
 }  // namespace pb::upstream

@@ -47,6 +47,8 @@ TEST(UpstreamReadme, EveryExampleParsesAndEncodesBack) {
         {"commitment.debit.reply", [](const std::string& b) { round_trip(b, parse_debit_reply(b)); }},
         {"commitment.receipt.request", [](const std::string& b) { round_trip(b, parse_receipt_request(b)); }},
         {"commitment.receipt.reply", [](const std::string& b) { round_trip(b, parse_receipt_reply(b)); }},
+        {"commitment.void.request", [](const std::string& b) { round_trip(b, parse_void_request(b)); }},
+        {"commitment.void.reply", [](const std::string& b) { round_trip(b, parse_void_reply(b)); }},
         {"error",
          [](const std::string& b) {
              ServiceError e = parse_service_error(422, b);
