@@ -10,6 +10,7 @@
 #include "daemon/payment_service.hpp"
 #include "daemon/service.hpp"
 #include "daemon/terminal_factory.hpp"
+#include "daemon/upstream.hpp"
 #include "ledger/ledger.hpp"
 
 #include <chrono>
@@ -98,16 +99,30 @@ int main(int argc, char** argv) {
         return pb::daemon::make_zvt_terminal(io.get_executor(), tc, std::move(cb));
     };
     deps.clock_ms = utc_ms;
+    std::unique_ptr<pb::daemon::Upstream> upstream;
+    deps.upstream = [&upstream](const std::string& client, const pb::erp::Request& r, pb::daemon::ErpPort&) {
+        return upstream && upstream->handle(client, r);
+    };
     pb::daemon::PaymentService payments(std::move(deps), *config);
+    {
+        auto up = pb::daemon::Upstream::create(io.get_executor(), **ledger, *config, payments.port());
+        if (!up) {
+            pb::daemon::log::error("PB_START_FAILED", up.error());
+            return 1;
+        }
+        upstream = std::move(*up);
+    }
     service.erp().on_request(
         [&payments](const pb::daemon::ClientId& client, std::string json) { payments.handle(client, json); });
     service.erp().on_oversize(
         [&payments](const pb::daemon::ClientId& client, std::size_t size) { payments.handle_oversize(client, size); });
     service.on_reload([&payments](const pb::daemon::Config&, const pb::daemon::Config& next) { payments.reload(next); });
-    service.on_stop([&payments](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+    service.on_stop([&payments, &upstream](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+        upstream->stop();
         payments.stop(deadline, std::move(done));
     });
     payments.start();
+    upstream->start();
     io.run();
     return service.exit_code();
 }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/erp_views.hpp"
 #include "daemon/log.hpp"
 #include "daemon/recovery.hpp"
 #include "ledger/day_close.hpp"
@@ -29,85 +30,6 @@ using erp::ErpError;
 using erp::ErrorCode;
 
 namespace {
-
-std::string iso_utc(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-/// Local date of business (the process's time zone; systemd sets TZ or /etc/localtime).
-std::string business_date(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-std::string payment_ref(ledger::PaymentId id) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "p-%06lld", static_cast<long long>(id.value));
-    return buf;
-}
-
-std::optional<ledger::PaymentId> parse_payment_ref(std::string_view s, std::string_view prefix = "p-") {
-    if (s.substr(0, prefix.size()) != prefix) return std::nullopt;
-    s.remove_prefix(prefix.size());
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    std::int64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + (c - '0');
-    }
-    return ledger::PaymentId{v};
-}
-
-erp::PaymentState erp_state(ledger::PaymentState s) {
-    using L = ledger::PaymentState;
-    using E = erp::PaymentState;
-    switch (s) {
-        case L::requested: return E::requested;
-        case L::sent: return E::sent;
-        case L::approved: return E::approved;
-        case L::declined: return E::declined;
-        case L::aborted: return E::aborted;
-        case L::unknown: return E::unknown;
-        case L::reversed: return E::reversed;
-        case L::refunded: return E::refunded;
-        case L::rejected: return E::rejected;
-        case L::resolved: return E::aborted;  // closed interim entry; the entry says how
-    }
-    return E::unknown;
-}
-
-erp::PaymentView view_of(const ledger::Payment& p) {
-    erp::PaymentView v;
-    v.payment_id = payment_ref(p.id);
-    v.order_id = p.request.order_id;
-    v.request_key = p.request.request_key;
-    v.kind = p.request.tender == ledger::Tender::cash ? erp::PaymentKind::cash : erp::PaymentKind::sale;
-    v.state = erp_state(p.state);
-    v.amount = p.request.amount;
-    v.terminal = p.request.terminal_id;
-    v.register_id = p.request.register_id;
-    v.operator_id = p.request.operator_id;
-    v.receptionist = p.request.receptionist;
-    v.brand = p.terminal.brand;
-    v.masked_pan = p.terminal.pan;
-    v.trace = p.terminal.trace;
-    v.receipt_no = p.terminal.receipt_no;
-    v.approval_code = p.terminal.approval_code;
-    v.result_code = p.terminal.result_code;
-    v.result_text = !p.terminal.text.empty() ? p.terminal.text : p.reason;
-    v.created_at = iso_utc(p.created_utc_ms);
-    v.updated_at = iso_utc(p.updated_utc_ms);
-    return v;
-}
 
 erp::InterimEntry interim_of(const ledger::Payment& p) {
     erp::InterimEntry e;
@@ -160,26 +82,6 @@ json::object evidence_json(const zvt::TransactionData& d) {
     return o;
 }
 
-ErpError err(ErrorCode c, std::string field, std::string text, const erp::Request& r) {
-    ErpError e = ErpError::make(c, std::move(field), std::move(text));
-    e.id = r.id;
-    e.type = std::string(erp::type_name(r.body));
-    return e;
-}
-
-ErpError from_ledger(const ledger::Error& le, const erp::Request& r) {
-    switch (le.code) {
-        case ledger::Errc::order_busy: return err(ErrorCode::duplicate_in_progress, "/order_id", le.message, r);
-        case ledger::Errc::terminal_busy: return err(ErrorCode::terminal_busy, "/terminal", le.message, r);
-        case ledger::Errc::key_conflict: return err(ErrorCode::request_key_conflict, "/request_key", le.message, r);
-        case ledger::Errc::permission_denied: return err(ErrorCode::permission_denied, "/operator", le.message, r);
-        case ledger::Errc::not_found: return err(ErrorCode::unknown_payment, "", le.message, r);
-        case ledger::Errc::invalid_transition: return err(ErrorCode::invalid_state, "", le.message, r);
-        case ledger::Errc::invalid_argument: return err(ErrorCode::invalid_value, "", le.message, r);
-        default: return err(ErrorCode::ledger_unavailable, "", le.message, r);
-    }
-}
-
 }  // namespace
 
 // What one terminal is doing right now.
@@ -204,7 +106,7 @@ struct TerminalSlot {
     std::int64_t last_seen_ms = 0;
 };
 
-struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl> {
+struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentService::Impl> {
     PaymentServiceDeps deps;
     std::map<std::string, TerminalSlot> terminals;
     std::uint64_t seq = 0;
@@ -228,12 +130,13 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         });
     }
 
-    void reply_ok(const std::string& client, const erp::Request& r, json::object result) {
+    void reply_ok(const std::string& client, const erp::Request& r, json::object result) override {
         deps.reply(client, erp::encode_ok(r.id, erp::type_name(r.body), std::move(result)));
     }
-    void reply_err(const std::string& client, const ErpError& e) { deps.reply(client, erp::encode_error(e)); }
+    void reply_err(const std::string& client, const ErpError& e) override { deps.reply(client, erp::encode_error(e)); }
+    bool is_stopping() const override { return stopping; }
 
-    void publish(erp::EventBody body) {
+    void publish(erp::EventBody body) override {
         erp::Event e{++seq, iso_utc(now()), std::move(body)};
         auto enc = erp::encode_event(e);
         deps.publish(std::move(enc.topic), std::move(enc.payload));
@@ -245,22 +148,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             publish(erp::InterimChanged{interim_of(p)});
     }
 
-    bool known_register(const std::string& id) const {
+    bool known_register(const std::string& id) const override {
         for (const auto& [tid, s] : terminals)
             if (s.config.register_id == id) return true;
         return false;
-    }
-
-    /// 2011 for an operator the ledger does not know (or an inactive one), 2004 without the right.
-    static std::optional<ErpError> check_operator(const ledger::Reader& reader, const std::string& op, ledger::Right right,
-                                                  const erp::Request& r) {
-        auto who = reader.get_operator(op);
-        if (!who || !who->active)
-            return err(ErrorCode::unknown_operator, "/operator", "operator '" + op + "' is not known", r);
-        if (!reader.may(op, right))
-            return err(ErrorCode::permission_denied, "/operator",
-                       "operator '" + op + "' lacks the " + std::string(ledger::right_id(right)) + " right", r);
-        return std::nullopt;
     }
 
     TerminalSlot* slot(const std::string& id) {
@@ -1109,7 +1000,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 } else if constexpr (std::is_same_v<B, erp::CashReconcile>) {
                     cash_reconcile(client, r, body);
                 } else {
-                    // Cash reconciliation and the upstream flows (issue 7) are not wired yet.
+                    // The upstream flows (issue 7): handled when their service is configured.
+                    if (deps.upstream && deps.upstream(client, r, *this)) return;
                     reply_err(client, err(ErrorCode::not_supported, "", std::string(erp::type_name(r.body)) + " is not supported by this daemon yet", r));
                 }
             },
@@ -1166,6 +1058,8 @@ void PaymentService::stop(std::chrono::steady_clock::time_point deadline, std::f
     });
     impl_->maybe_finish_stop();
 }
+
+ErpPort& PaymentService::port() { return *impl_; }
 
 std::string PaymentService::terminals_json() const {
     std::vector<json::object> items;
