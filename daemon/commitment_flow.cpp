@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "daemon/erp_views.hpp"
+#include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
 #include "ledger/commitment.hpp"
 #include "protocol/upstream/commitment.hpp"
@@ -76,26 +77,30 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
 
     template <class T>
     void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        std::weak_ptr<Impl> weak = shared_from_this();
-        auto ex = deps.executor;
-        deps.ledger->submit<T>(std::move(work), [weak, ex, then = std::move(then)](ledger::Result<T> r) mutable {
-            asio::post(ex, [weak, then = std::move(then), r = std::move(r)]() mutable {
-                if (auto self = weak.lock()) then(std::move(r));
-            });
-        });
+        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
     }
 
     void poke() {
         if (deps.outbox_poke) deps.outbox_poke();
     }
 
+    /// Checks that need nothing from the service: a stopping daemon, an unknown register.
+    bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
+        ErpPort& port = *deps.port;
+        if (port.is_stopping()) {
+            port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
+            return true;
+        }
+        if (!port.known_register(register_id)) {
+            port.reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + register_id + "' is configured", r));
+            return true;
+        }
+        return false;
+    }
+
     // ---- commitment.check ---------------------------------------------------------------
     void check(const std::string& client, const erp::Request& r, const erp::CommitmentCheck& c) {
-        ErpPort& port = *deps.port;
-        if (port.is_stopping()) return port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
-        if (!port.known_register(c.register_id))
-            return port.reply_err(client, err(ErrorCode::unknown_register, "/register",
-                                              "no register '" + c.register_id + "' is configured", r));
+        if (refused_here(client, r, c.register_id)) return;
         up::CheckRequest req;
         req.card_id = c.card_id;
         req.total = c.total;
@@ -169,10 +174,7 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
 
     void pay(const std::string& client, const erp::Request& r, const erp::CommitmentPay& c) {
         ErpPort& port = *deps.port;
-        if (port.is_stopping()) return port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
-        if (!port.known_register(c.register_id))
-            return port.reply_err(client, err(ErrorCode::unknown_register, "/register",
-                                              "no register '" + c.register_id + "' is configured", r));
+        if (refused_here(client, r, c.register_id)) return;
         {
             auto reader = deps.ledger->reader();
             // The same request key again: that payment, never a second debit.
@@ -195,23 +197,16 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
         req.operator_id = c.operator_id;
         req.receptionist = c.receptionist;
         req.business_date = business_date(now());
-        struct Started {
-            ledger::Payment payment;
-            bool created = false;
-        };
         std::string card = c.card_id;
-        write<Started>(
-            [req, card](ledger::Tx& tx) -> ledger::Result<Started> {
-                auto b = tx.begin_payment(req);
-                if (!b) return pb::unexpected(b.error());
-                if (!b->created) return Started{b->payment, false};
+        write<ledger::Begun>(
+            // `sent` (and the card) durable before the debit leaves (design.md §4).
+            [req, card](ledger::Tx& tx) -> ledger::Result<ledger::Begun> {
+                auto b = tx.begin_and_mark_sent(req);
+                if (!b || !b->created) return b;
                 if (auto e = ledger::record_commitment_intent(tx, b->payment.id, card); !e) return pb::unexpected(e.error());
-                // `sent` is durable before the debit leaves (design.md §4).
-                auto sent = tx.mark_sent(b->payment.id);
-                if (!sent) return pb::unexpected(sent.error());
-                return Started{*sent, true};
+                return b;
             },
-            [this, client, r, c](ledger::Result<Started> res) {
+            [this, client, r, c](ledger::Result<ledger::Begun> res) {
                 if (!res) return deps.port->reply_err(client, from_ledger(res.error(), r));
                 if (!res->created) return reply_existing(client, r, res->payment);
                 send_debit(client, r, c, res->payment);

@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
 #include "protocol/upstream/wire.hpp"
 
@@ -27,13 +28,10 @@ struct OutboxSender::Impl : std::enable_shared_from_this<OutboxSender::Impl> {
 
     template <class T>
     void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        std::weak_ptr<Impl> weak = shared_from_this();
-        auto ex = deps.executor;
-        deps.ledger->submit<T>(std::move(work), [weak, ex, then = std::move(then)](ledger::Result<T> r) mutable {
-            asio::post(ex, [weak, then = std::move(then), r = std::move(r)]() mutable {
-                if (auto self = weak.lock(); self && self->running) then(std::move(r));
-            });
-        });
+        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work),
+                         [this, then = std::move(then)](ledger::Result<T> r) {
+                             if (running) then(std::move(r));
+                         });
     }
 
     void round() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/erp_views.hpp"
+#include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
 #include "daemon/recovery.hpp"
 #include "ledger/day_close.hpp"
@@ -120,14 +121,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
     // ---- plumbing --------------------------------------------------------------------
     template <class T>
     void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        std::weak_ptr<Impl> weak = shared_from_this();
-        auto ex = deps.executor;
-        deps.ledger->submit<T>(std::move(work), [weak, ex, then = std::move(then)](ledger::Result<T> r) mutable {
-            // The completion runs on the writer thread: hop back to the loop first.
-            asio::post(ex, [weak, then = std::move(then), r = std::move(r)]() mutable {
-                if (auto self = weak.lock()) then(std::move(r));
-            });
-        });
+        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
     }
 
     void reply_ok(const std::string& client, const erp::Request& r, json::object result) override {
@@ -422,22 +416,11 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         req.operator_id = ps.operator_id;
         req.receptionist = ps.receptionist;
         req.business_date = business_date(now());
-        struct Started {
-            ledger::Payment payment;
-            bool created = false;
-        };
         std::string tid = ps.terminal;
-        write<Started>(
-            [req](ledger::Tx& tx) -> ledger::Result<Started> {
-                auto b = tx.begin_payment(req);
-                if (!b) return pb::unexpected(b.error());
-                if (!b->created) return Started{b->payment, false};
-                // `sent` is durable before the first byte of the authorisation leaves.
-                auto sent = tx.mark_sent(b->payment.id);
-                if (!sent) return pb::unexpected(sent.error());
-                return Started{*sent, true};
-            },
-            [this, client, r, tid](ledger::Result<Started> res) {
+        write<ledger::Begun>(
+            // `sent` is durable before the first byte of the authorisation leaves.
+            [req](ledger::Tx& tx) { return tx.begin_and_mark_sent(req); },
+            [this, client, r, tid](ledger::Result<ledger::Begun> res) {
                 TerminalSlot* sl = slot(tid);
                 if (!res || !res->created) {
                     if (sl) release(*sl);
@@ -492,11 +475,9 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         req.business_date = business_date(now());
         write<ledger::Payment>(
             [req](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
-                auto b = tx.begin_payment(req);
+                auto b = tx.begin_and_mark_sent(req);
                 if (!b) return pb::unexpected(b.error());
                 if (!b->created) return b->payment;
-                auto sent = tx.mark_sent(b->payment.id);
-                if (!sent) return pb::unexpected(sent.error());
                 return tx.record_result(b->payment.id, ledger::PaymentState::approved, ledger::TerminalData{});
             },
             [this, client, r](ledger::Result<ledger::Payment> res) {
