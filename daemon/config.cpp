@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "protocol/upstream/wire.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -461,6 +463,61 @@ void read_http(Reader& r, const toml::table& t, HttpConfig& http) {
     }
 }
 
+void read_upstream_service(Reader& r, const toml::table& t, const std::string& path, UpstreamServiceConfig& u,
+                           const std::filesystem::path& base) {
+    r.check_keys(t, path, {"url", "token", "client_cert", "client_key", "ca_file", "verify_peer", "allow_plain_http",
+                           "timeout_ms"});
+    auto file = [&](std::string_view key, std::string& out) {
+        if (auto v = r.string(t, key, path, false)) {
+            std::filesystem::path f(*v);
+            if (f.is_relative()) f = base / f;
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(f, ec))
+                r.error(Reader::join(path, key), t.get(key)->source(), "no readable file \"" + f.string() + "\"");
+            out = f.string();
+        }
+    };
+    if (auto v = r.boolean(t, "allow_plain_http", path)) u.allow_plain_http = *v;
+    if (auto v = r.string(t, "url", path, true)) {
+        auto url = upstream::parse_url(*v);
+        if (!url)
+            r.error(Reader::join(path, "url"), t.get("url")->source(), url.error() + ", got \"" + *v + "\"");
+        else if (!url->tls && !url->loopback() && !u.allow_plain_http)
+            r.error(Reader::join(path, "url"), t.get("url")->source(),
+                    "plain http:// is allowed only to a loopback host (or with allow_plain_http = true)");
+        else
+            u.url = *v;
+    }
+    if (auto v = r.string(t, "token", path, false)) u.token = *v;
+    file("client_cert", u.client_cert);
+    file("client_key", u.client_key);
+    file("ca_file", u.ca_file);
+    if ((t.get("client_cert") != nullptr) != (t.get("client_key") != nullptr))
+        r.error(path, t.source(), "client_cert and client_key go together");
+    if (auto v = r.boolean(t, "verify_peer", path)) u.verify_peer = *v;
+    if (auto v = r.integer(t, "timeout_ms", path, 50, 120000)) u.timeout = std::chrono::milliseconds(*v);
+}
+
+void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const std::filesystem::path& base) {
+    r.check_keys(t, "upstream", {"commitment", "outbox"});
+    if (auto* c = r.table(t, "commitment", "upstream")) {
+        UpstreamServiceConfig s;
+        read_upstream_service(r, *c, "upstream.commitment", s, base);
+        up.commitment = s;
+    }
+    if (auto* o = r.table(t, "outbox", "upstream")) {
+        r.check_keys(*o, "upstream.outbox", {"retry_initial_ms", "retry_max_ms", "dead_after_hours"});
+        if (auto v = r.integer(*o, "retry_initial_ms", "upstream.outbox", 10, 3600000))
+            up.outbox.retry_initial = std::chrono::milliseconds(*v);
+        if (auto v = r.integer(*o, "retry_max_ms", "upstream.outbox", 10, 86400000))
+            up.outbox.retry_max = std::chrono::milliseconds(*v);
+        if (auto v = r.integer(*o, "dead_after_hours", "upstream.outbox", 1, 24 * 365))
+            up.outbox.dead_after = std::chrono::hours(*v);
+        if (up.outbox.retry_max < up.outbox.retry_initial)
+            r.error("upstream.outbox.retry_max_ms", o->source(), "must be >= retry_initial_ms");
+    }
+}
+
 Expected<Config, ConfigErrors> build(const toml::table& root, std::string source) {
     ConfigErrors errors;
     Reader r(errors);
@@ -476,7 +533,7 @@ Expected<Config, ConfigErrors> build(const toml::table& root, std::string source
         r.error("ledger", root.source(), "missing (required): [ledger] with path");
     if (auto* t = r.table(root, "log", "")) read_log(r, *t, cfg.log);
     if (auto* t = r.table(root, "http", "")) read_http(r, *t, cfg.http);
-    if (r.table(root, "upstream", "")) cfg.upstream.present = true;
+    if (auto* t = r.table(root, "upstream", "")) read_upstream(r, *t, cfg.upstream, base);
 
     std::set<std::string> ids;
     r.tables(root, "terminal", [&](const toml::table& t, const std::string& path) {
@@ -629,7 +686,19 @@ std::string redacted_dump(const Config& c) {
       << (c.log.journald ? "true" : "false") << "\n";
     o << "http.enabled = " << (c.http.enabled ? "true" : "false") << "\nhttp.listen = "
       << q(c.http.listen_host + ":" + std::to_string(c.http.listen_port)) << "\n";
-    o << "upstream = " << (c.upstream.present ? "configured (issue 7)" : "none") << "\n";
+    if (const auto& u = c.upstream.commitment) {
+        o << "upstream.commitment.url = " << q(u->url) << "\nupstream.commitment.token = "
+          << (u->token.empty() ? "\"\"" : "\"***\"") << "\nupstream.commitment.client_cert = " << q(u->client_cert)
+          << "\nupstream.commitment.client_key = " << (u->client_key.empty() ? "\"\"" : "\"***\"")
+          << "\nupstream.commitment.ca_file = " << q(u->ca_file)
+          << "\nupstream.commitment.verify_peer = " << (u->verify_peer ? "true" : "false")
+          << "\nupstream.commitment.timeout_ms = " << u->timeout.count() << "\n";
+    } else {
+        o << "upstream.commitment = none\n";
+    }
+    o << "upstream.outbox.retry_initial_ms = " << c.upstream.outbox.retry_initial.count()
+      << "\nupstream.outbox.retry_max_ms = " << c.upstream.outbox.retry_max.count()
+      << "\nupstream.outbox.dead_after_hours = " << c.upstream.outbox.dead_after.count() << "\n";
     return o.str();
 }
 

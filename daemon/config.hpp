@@ -145,9 +145,32 @@ struct HttpConfig {
     friend bool operator==(const HttpConfig&, const HttpConfig&) = default;
 };
 
-/// Upstream services (issue 7). Held as opaque keys until that issue defines them.
+/// One upstream service (protocol/upstream/README.md §1): [upstream.commitment] etc.
+struct UpstreamServiceConfig {
+    std::string url;               // https://...; http:// only for loopback or allow_plain_http
+    std::string token;             // bearer token (secret: redacted in dumps)
+    std::string client_cert;       // PEM file: TLS client certificate (with client_key)
+    std::string client_key;
+    std::string ca_file;           // "" = system trust store
+    bool verify_peer = true;
+    bool allow_plain_http = false;
+    std::chrono::milliseconds timeout{5000};  // every call's deadline
+    friend bool operator==(const UpstreamServiceConfig&, const UpstreamServiceConfig&) = default;
+};
+
+/// [upstream.outbox]: store and forward (README §6).
+struct OutboxConfig {
+    std::chrono::milliseconds retry_initial{1000};
+    std::chrono::milliseconds retry_max{300000};
+    std::chrono::hours dead_after{72};
+    friend bool operator==(const OutboxConfig&, const OutboxConfig&) = default;
+};
+
+/// Upstream services (issue 7). A service without a section is not configured: its ERP
+/// requests are answered 2014 not_supported.
 struct UpstreamConfig {
-    bool present = false;
+    std::optional<UpstreamServiceConfig> commitment;
+    OutboxConfig outbox;
     friend bool operator==(const UpstreamConfig&, const UpstreamConfig&) = default;
 };
 

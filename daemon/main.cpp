@@ -14,6 +14,7 @@
 #include "daemon/payment_service.hpp"
 #include "daemon/service.hpp"
 #include "daemon/terminal_factory.hpp"
+#include "daemon/upstream.hpp"
 #include "ledger/ledger.hpp"
 
 #include <chrono>
@@ -137,7 +138,19 @@ int main(int argc, char** argv) {
     };
     deps.clock_ms = utc_ms;
     deps.metrics = &service.metrics();
+    std::unique_ptr<pb::daemon::Upstream> upstream;
+    deps.upstream = [&upstream](const std::string& client, const pb::erp::Request& r, pb::daemon::ErpPort&) {
+        return upstream && upstream->handle(client, r);
+    };
     pb::daemon::PaymentService payments(std::move(deps), *config);
+    {
+        auto up = pb::daemon::Upstream::create(io.get_executor(), **ledger, *config, payments.port());
+        if (!up) {
+            pb::daemon::log::error("PB_START_FAILED", up.error());
+            return 1;
+        }
+        upstream = std::move(*up);
+    }
 
     // The dashboard binds before readiness is announced: a port in use is a start failure.
     std::unique_ptr<pb::daemon::Dashboard> dashboard;
@@ -169,11 +182,14 @@ int main(int argc, char** argv) {
         pb::daemon::apply_timezone(next.ledger.timezone);
         payments.reload(next);
     });
-    service.on_stop([&payments, &dashboard](std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+    service.on_stop([&payments, &upstream, &dashboard](std::chrono::steady_clock::time_point deadline,
+                                                       std::function<void()> done) {
         if (dashboard) dashboard->stop();
+        upstream->stop();
         payments.stop(deadline, std::move(done));
     });
     payments.start();
+    upstream->start();
     io.run();
     return service.exit_code();
 }

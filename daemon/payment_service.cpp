@@ -12,6 +12,8 @@
 
 #include "adapters/crash_point.hpp"
 #include "daemon/business_day.hpp"
+#include "daemon/erp_views.hpp"
+#include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/recovery.hpp"
@@ -32,75 +34,6 @@ using erp::ErpError;
 using erp::ErrorCode;
 
 namespace {
-
-std::string iso_utc(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-std::string payment_ref(ledger::PaymentId id) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "p-%06lld", static_cast<long long>(id.value));
-    return buf;
-}
-
-std::optional<ledger::PaymentId> parse_payment_ref(std::string_view s, std::string_view prefix = "p-") {
-    if (s.substr(0, prefix.size()) != prefix) return std::nullopt;
-    s.remove_prefix(prefix.size());
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    std::int64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + (c - '0');
-    }
-    return ledger::PaymentId{v};
-}
-
-erp::PaymentState erp_state(ledger::PaymentState s) {
-    using L = ledger::PaymentState;
-    using E = erp::PaymentState;
-    switch (s) {
-        case L::requested: return E::requested;
-        case L::sent: return E::sent;
-        case L::approved: return E::approved;
-        case L::declined: return E::declined;
-        case L::aborted: return E::aborted;
-        case L::unknown: return E::unknown;
-        case L::reversed: return E::reversed;
-        case L::refunded: return E::refunded;
-        case L::rejected: return E::rejected;
-        case L::resolved: return E::aborted;  // closed interim entry; the entry says how
-    }
-    return E::unknown;
-}
-
-erp::PaymentView view_of(const ledger::Payment& p) {
-    erp::PaymentView v;
-    v.payment_id = payment_ref(p.id);
-    v.order_id = p.request.order_id;
-    v.request_key = p.request.request_key;
-    v.kind = p.request.tender == ledger::Tender::cash ? erp::PaymentKind::cash : erp::PaymentKind::sale;
-    v.state = erp_state(p.state);
-    v.amount = p.request.amount;
-    v.terminal = p.request.terminal_id;
-    v.register_id = p.request.register_id;
-    v.operator_id = p.request.operator_id;
-    v.receptionist = p.request.receptionist;
-    v.brand = p.terminal.brand;
-    v.masked_pan = p.terminal.pan;
-    v.trace = p.terminal.trace;
-    v.receipt_no = p.terminal.receipt_no;
-    v.approval_code = p.terminal.approval_code;
-    v.result_code = p.terminal.result_code;
-    v.result_text = !p.terminal.text.empty() ? p.terminal.text : p.reason;
-    v.created_at = iso_utc(p.created_utc_ms);
-    v.updated_at = iso_utc(p.updated_utc_ms);
-    return v;
-}
 
 erp::InterimEntry interim_of(const ledger::Payment& p) {
     erp::InterimEntry e;
@@ -151,26 +84,6 @@ json::object evidence_json(const zvt::TransactionData& d) {
     if (d.time_hhmmss) o["time"] = *d.time_hhmmss;
     if (d.date_mmdd) o["date"] = *d.date_mmdd;
     return o;
-}
-
-ErpError err(ErrorCode c, std::string field, std::string text, const erp::Request& r) {
-    ErpError e = ErpError::make(c, std::move(field), std::move(text));
-    e.id = r.id;
-    e.type = std::string(erp::type_name(r.body));
-    return e;
-}
-
-ErpError from_ledger(const ledger::Error& le, const erp::Request& r) {
-    switch (le.code) {
-        case ledger::Errc::order_busy: return err(ErrorCode::duplicate_in_progress, "/order_id", le.message, r);
-        case ledger::Errc::terminal_busy: return err(ErrorCode::terminal_busy, "/terminal", le.message, r);
-        case ledger::Errc::key_conflict: return err(ErrorCode::request_key_conflict, "/request_key", le.message, r);
-        case ledger::Errc::permission_denied: return err(ErrorCode::permission_denied, "/operator", le.message, r);
-        case ledger::Errc::not_found: return err(ErrorCode::unknown_payment, "", le.message, r);
-        case ledger::Errc::invalid_transition: return err(ErrorCode::invalid_state, "", le.message, r);
-        case ledger::Errc::invalid_argument: return err(ErrorCode::invalid_value, "", le.message, r);
-        default: return err(ErrorCode::ledger_unavailable, "", le.message, r);
-    }
 }
 
 }  // namespace
@@ -226,7 +139,7 @@ struct TerminalSlot {
     std::int64_t last_seen_ms = 0;
 };
 
-struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl> {
+struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentService::Impl> {
     std::chrono::minutes day_starts_at{0};  // [ledger] day_starts_at (business_day.hpp)
     PaymentServiceDeps deps;
     std::map<std::string, TerminalSlot> terminals;
@@ -241,24 +154,18 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
     // ---- plumbing --------------------------------------------------------------------
     template <class T>
     void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        std::weak_ptr<Impl> weak = shared_from_this();
-        auto ex = deps.executor;
-        deps.ledger->submit<T>(std::move(work), [weak, ex, then = std::move(then)](ledger::Result<T> r) mutable {
-            // The completion runs on the writer thread: hop back to the loop first.
-            asio::post(ex, [weak, then = std::move(then), r = std::move(r)]() mutable {
-                if (auto self = weak.lock()) then(std::move(r));
-            });
-        });
+        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
     }
 
-    void reply_ok(const std::string& client, const erp::Request& r, json::object result) {
+    void reply_ok(const std::string& client, const erp::Request& r, json::object result) override {
         count_reply("ok");
         deps.reply(client, erp::encode_ok(r.id, erp::type_name(r.body), std::move(result)));
     }
-    void reply_err(const std::string& client, const ErpError& e) {
+    void reply_err(const std::string& client, const ErpError& e) override {
         count_reply("error");
         deps.reply(client, erp::encode_error(e));
     }
+    bool is_stopping() const override { return stopping; }
 
     // ---- /metrics ----
     void count_reply(const char* result) {
@@ -278,7 +185,7 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 .set(online ? 1 : 0);
     }
 
-    void publish(erp::EventBody body) {
+    void publish(erp::EventBody body) override {
         erp::Event e{++seq, iso_utc(now()), std::move(body)};
         auto enc = erp::encode_event(e);
         deps.publish(std::move(enc.topic), std::move(enc.payload));
@@ -290,22 +197,10 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
             publish(erp::InterimChanged{interim_of(p)});
     }
 
-    bool known_register(const std::string& id) const {
+    bool known_register(const std::string& id) const override {
         for (const auto& [tid, s] : terminals)
             if (s.config.register_id == id) return true;
         return false;
-    }
-
-    /// 2011 for an operator the ledger does not know (or an inactive one), 2004 without the right.
-    static std::optional<ErpError> check_operator(const ledger::Reader& reader, const std::string& op, ledger::Right right,
-                                                  const erp::Request& r) {
-        auto who = reader.get_operator(op);
-        if (!who || !who->active)
-            return err(ErrorCode::unknown_operator, "/operator", "operator '" + op + "' is not known", r);
-        if (!reader.may(op, right))
-            return err(ErrorCode::permission_denied, "/operator",
-                       "operator '" + op + "' lacks the " + std::string(ledger::right_id(right)) + " right", r);
-        return std::nullopt;
     }
 
     TerminalSlot* slot(const std::string& id) {
@@ -583,22 +478,11 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         req.operator_id = ps.operator_id;
         req.receptionist = ps.receptionist;
         req.business_date = business_date(now(), day_starts_at);
-        struct Started {
-            ledger::Payment payment;
-            bool created = false;
-        };
         std::string tid = ps.terminal;
-        write<Started>(
-            [req](ledger::Tx& tx) -> ledger::Result<Started> {
-                auto b = tx.begin_payment(req);
-                if (!b) return pb::unexpected(b.error());
-                if (!b->created) return Started{b->payment, false};
-                // `sent` is durable before the first byte of the authorisation leaves.
-                auto sent = tx.mark_sent(b->payment.id);
-                if (!sent) return pb::unexpected(sent.error());
-                return Started{*sent, true};
-            },
-            [this, client, r, tid](ledger::Result<Started> res) {
+        write<ledger::Begun>(
+            // `sent` is durable before the first byte of the authorisation leaves.
+            [req](ledger::Tx& tx) { return tx.begin_and_mark_sent(req); },
+            [this, client, r, tid](ledger::Result<ledger::Begun> res) {
                 TerminalSlot* sl = slot(tid);
                 if (!res || !res->created) {
                     if (sl) release(*sl);
@@ -655,11 +539,9 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
         PB_CRASH_POINT("cash.after_request_read");
         write<ledger::Payment>(
             [req](ledger::Tx& tx) -> ledger::Result<ledger::Payment> {
-                auto b = tx.begin_payment(req);
+                auto b = tx.begin_and_mark_sent(req);
                 if (!b) return pb::unexpected(b.error());
                 if (!b->created) return b->payment;
-                auto sent = tx.mark_sent(b->payment.id);
-                if (!sent) return pb::unexpected(sent.error());
                 return tx.record_result(b->payment.id, ledger::PaymentState::approved, ledger::TerminalData{});
             },
             [this, client, r](ledger::Result<ledger::Payment> res) {
@@ -1304,7 +1186,8 @@ struct PaymentService::Impl : std::enable_shared_from_this<PaymentService::Impl>
                 } else if constexpr (std::is_same_v<B, erp::CashReconcile>) {
                     cash_reconcile(client, r, body);
                 } else {
-                    // Cash reconciliation and the upstream flows (issue 7) are not wired yet.
+                    // The upstream flows (issue 7): handled when their service is configured.
+                    if (deps.upstream && deps.upstream(client, r, *this)) return;
                     reply_err(client, err(ErrorCode::not_supported, "", std::string(erp::type_name(r.body)) + " is not supported by this daemon yet", r));
                 }
             },
@@ -1362,6 +1245,8 @@ void PaymentService::stop(std::chrono::steady_clock::time_point deadline, std::f
     });
     impl_->maybe_finish_stop();
 }
+
+ErpPort& PaymentService::port() { return *impl_; }
 
 std::string PaymentService::terminals_json() const {
     std::vector<json::object> items;

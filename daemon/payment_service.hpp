@@ -23,6 +23,7 @@
 
 #include "adapters/zvt_terminal.hpp"
 #include "daemon/config.hpp"
+#include "daemon/erp_port.hpp"
 #include "ledger/ledger.hpp"
 
 namespace pb::daemon {
@@ -43,6 +44,9 @@ struct PaymentServiceDeps {
     std::function<std::int64_t()> clock_ms;
     /// Where payments, replies and terminal states are counted for /metrics (may be null).
     Metrics* metrics = nullptr;
+    /// The upstream flows' requests (commitment.*, receipt.*, benefit.*): true when handled
+    /// (answered through the port, now or later); false = 2014 not_supported.
+    std::function<bool(const std::string& client, const erp::Request& request, ErpPort& port)> upstream;
 };
 
 class PaymentService {
@@ -67,6 +71,8 @@ public:
 
     /// For the dashboard and terminal.status: {"terminals": [...]}.
     std::string terminals_json() const;
+    /// Replies and events for the flows outside the orchestration (the upstream flows).
+    ErpPort& port();
 
     struct Impl;
 

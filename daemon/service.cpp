@@ -136,6 +136,9 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
         fresh.ledger.path = config.ledger.path;
         keep(!(fresh.http == config.http), "[http]");
         fresh.http = config.http;
+        // The upstream clients and the outbox sender hold their endpoints and credentials.
+        keep(!(fresh.upstream == config.upstream), "[upstream]");
+        fresh.upstream = config.upstream;
         Config old = std::exchange(config, std::move(fresh));
         log::set_level(config.log.level);
         reloads_ok.inc();

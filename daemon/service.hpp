@@ -52,7 +52,7 @@ public:
     void on_reload(ReloadHook hook);
     void on_stop(StopHook hook);
 
-    /// Re-reads config().source. Sections that need a restart (erp, ledger.path, http) keep
+    /// Re-reads config().source. Sections that need a restart (erp, ledger.path, http, upstream) keep
     /// their running values and a warning says so.
     Expected<void, ConfigErrors> reload();
     /// Graceful stop (what SIGTERM does). Idempotent.

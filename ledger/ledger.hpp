@@ -296,6 +296,9 @@ public:
     Result<Begun> begin_payment(const PaymentRequest& request);
     /// requested -> sent. terminal_busy if another payment on the same terminal is `sent`.
     Result<Payment> mark_sent(PaymentId id);
+    /// begin_payment and, for a new payment, mark_sent in the same unit: `sent` is durable
+    /// before anything leaves (design.md §4). An existing request key: that payment, unchanged.
+    Result<Begun> begin_and_mark_sent(const PaymentRequest& request);
     /// sent|unknown -> approved|declined|aborted|unknown (the terminal's outcome, or recovery's).
     /// On approved card payments the issuer is resolved from brand and masked PAN.
     Result<Payment> record_result(PaymentId id, PaymentState outcome, const TerminalData& data);

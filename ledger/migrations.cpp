@@ -9,7 +9,7 @@ namespace {
 // Version i+1 is kMigrations[i]. Tables left for later features (day-close batches, terminal
 // end-of-day totals per issuer, cash counts, settlements) come as further migrations; they
 // reference payments(id) and append their own events to the same chain.
-constexpr std::array<const char*, 3> kMigrations{{
+constexpr std::array<const char*, 4> kMigrations{{
     // 1: the journal and the payments' current state.
     R"sql(
 CREATE TABLE events(
@@ -97,6 +97,27 @@ CREATE INDEX payments_terminal_seq ON payments(terminal_id, last_event_seq);
 CREATE INDEX payments_register_seq ON payments(register_id, last_event_seq);
 DROP INDEX events_subject;
 CREATE INDEX events_subject ON events(subject, seq, kind);
+)sql",
+    // 4: the outbox of messages to upstream services (store and forward, ledger/outbox.hpp).
+    R"sql(
+CREATE TABLE outbox(
+  id                  INTEGER PRIMARY KEY,
+  idempotency_key     TEXT    NOT NULL UNIQUE,
+  service             TEXT    NOT NULL,
+  method              TEXT    NOT NULL,
+  path                TEXT    NOT NULL,
+  body                TEXT    NOT NULL,
+  subject             TEXT    NOT NULL,
+  state               TEXT    NOT NULL CHECK (state IN ('pending','delivered','dead')),
+  attempts            INTEGER NOT NULL,
+  created_utc_ms      INTEGER NOT NULL,
+  next_attempt_utc_ms INTEGER NOT NULL,
+  last_attempt_utc_ms INTEGER,
+  last_error          TEXT    NOT NULL,
+  reply               TEXT    NOT NULL,
+  done_utc_ms         INTEGER,
+  retried_utc_ms      INTEGER);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_utc_ms);
 )sql",
 }};
 

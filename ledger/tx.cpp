@@ -131,6 +131,14 @@ Result<Payment> Tx::mark_sent(PaymentId id) {
     });
 }
 
+Result<Begun> Tx::begin_and_mark_sent(const PaymentRequest& request) {
+    auto b = begin_payment(request);
+    if (!b || !b->created) return b;
+    auto sent = mark_sent(b->payment.id);
+    if (!sent) return pb::unexpected(sent.error());
+    return Begun{*sent, true};
+}
+
 Result<Payment> Tx::record_result(PaymentId id, PaymentState outcome, const TerminalData& data) {
     return guarded([&]() -> Result<Payment> {
         if (outcome != PaymentState::approved && outcome != PaymentState::declined &&

@@ -1,4 +1,5 @@
-// paybridge-sim: terminal simulators. `paybridge-sim zvt` plays a ZVT payment terminal.
+// paybridge-sim: simulators. `paybridge-sim zvt` plays a ZVT payment terminal,
+// `paybridge-sim upstream` the upstream services (protocol/upstream/README.md).
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "simulators/upstream/server.hpp"
 #include "simulators/zvt/server.hpp"
 
 namespace {
@@ -29,6 +31,18 @@ Running it against a real paybridged (technicians):
      Commands: status | fault set NAME[=VALUE] | fault clear [NAME] | fault list | journal | shutdown
   5. The journal (JSON lines) is the terminal's own record of what was really charged:
      compare it with the daemon's ledger.
+)";
+
+constexpr const char* kUpstreamFooter = R"(
+The commitment service of protocol/upstream/README.md over HTTP, for tests and demos:
+  paybridge-sim upstream --http 127.0.0.1:20080 --state upstream.json --print-ready
+Point the daemon's [upstream.commitment] url at http://127.0.0.1:20080.
+Control port (one command per line, replies end with OK/ERR):
+  activate {"card_id":"SK-1","amount":50000,"currency":"SEK","valid_until":"2026-12-31",
+            "categories":["food"],"billing_reference":"SOC-118"}
+  block CARD | transfer FROM TO | card CARD | debits | receipts | status
+  fault set slow=MS | http_5xx=N | reset=N | drop_reply=N | malformed=N | down
+  fault clear [NAME] | fault list | shutdown
 )";
 
 }  // namespace
@@ -65,7 +79,45 @@ int main(int argc, char** argv) {
     zvt->add_flag("--print-ready", print_ready,
                   "print 'READY tcp=H:P serial=PATH control=H:P' on stdout once listening");
     zvt->add_flag("-v,--verbose", verbose, "log every APDU");
+    auto* upstream = app.add_subcommand("upstream", "simulate the upstream services (commitment cards; protocol/upstream/README.md)");
+    upstream->footer(kUpstreamFooter);
+    std::string http = "127.0.0.1:20080", up_control = "127.0.0.1:0", up_state, token, today;
+    bool up_print_ready = false;
+    upstream->add_option("--http", http, "listen for HTTP on HOST:PORT (port 0 = ephemeral)")->capture_default_str();
+    upstream->add_option("--control", up_control, "control port HOST:PORT (port 0 = ephemeral)")->capture_default_str();
+    upstream->add_option("--state", up_state, "state file (cards, debits, receipts, idempotency keys), rewritten on every change");
+    upstream->add_option("--token", token, "require 'Authorization: Bearer TOKEN'");
+    upstream->add_option("--today", today, "fix today's date (YYYY-MM-DD) for validity checks");
+    upstream->add_flag("--print-ready", up_print_ready, "print 'READY http=H:P control=H:P' on stdout once listening");
     CLI11_PARSE(app, argc, argv);
+    if (upstream->parsed()) {
+        auto logger = spdlog::stderr_color_mt("sim");
+        spdlog::set_default_logger(logger);
+        pb::sim::upstream::ServerOptions uo;
+        auto h = pb::sim::parse_endpoint(http);
+        auto c = pb::sim::parse_endpoint(up_control);
+        if (!h || !c) {
+            std::cerr << (h ? c.error() : h.error()) << "\n";
+            return 2;
+        }
+        uo.http = *h;
+        uo.control = *c;
+        uo.state = up_state;
+        uo.token = token;
+        uo.today = today;
+        boost::asio::io_context io;
+        auto server = pb::sim::upstream::Server::start(io, std::move(uo));
+        if (!server) {
+            std::cerr << "paybridge-sim: " << server.error() << "\n";
+            return 1;
+        }
+        spdlog::info("{}", (*server)->ready_line());
+        if (up_print_ready) std::cout << (*server)->ready_line() << std::endl;
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+        io.run();
+        return 0;
+    }
 
     auto logger = spdlog::stderr_color_mt("sim");
     spdlog::set_default_logger(logger);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "daemon/cli/command.hpp"
+#include "daemon/cli/ledger_access.hpp"
 #include "ledger/day_close.hpp"
 #include "ledger/export_csv.hpp"
 #include "ledger/export_sie.hpp"
@@ -37,22 +38,6 @@ namespace json = boost::json;
 using namespace pb::ledger;
 
 constexpr const char* kLedgerFlag = "--ledger,--db";
-
-/// Opens an existing ledger file; `create` only for bootstrapping operators on a new file.
-std::unique_ptr<Ledger> open_ledger(const std::string& path, bool create = false) {
-    std::error_code ec;
-    if (!create && !std::filesystem::exists(path, ec)) throw Failure{1, "no ledger at " + path};
-    Options o;
-    o.storage = Storage::file;
-    o.path = path;
-    auto l = Ledger::open(o);
-    if (!l) throw Failure{1, "cannot open ledger " + path + ": " + l.error().message};
-    return std::move(*l);
-}
-
-[[noreturn]] void fail(const Error& e) {
-    throw Failure{e.code == Errc::invalid_argument ? 2 : 1, std::string(errc_id(e.code)) + ": " + e.message};
-}
 
 [[noreturn]] void usage(const std::string& what) { throw Failure{2, "usage: " + what}; }
 

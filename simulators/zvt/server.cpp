@@ -23,6 +23,7 @@
 #include "adapters/zvt_channel.hpp"
 #include "protocol/zvt/tables.hpp"
 #include "simulators/zvt/engine.hpp"
+#include "simulators/control_port.hpp"
 #include "simulators/zvt/fault_line.hpp"
 #include "simulators/zvt/persistence.hpp"
 
@@ -114,7 +115,7 @@ public:
         if (listener_) s += " tcp=" + options_.tcp->host + ":" + std::to_string(listener_->port());
         if (!serial_path_.empty()) s += " serial=" + serial_path_;
         if (control_) {
-            s += " control=" + options_.control->host + ":" + std::to_string(control_->local_endpoint().port());
+            s += " control=" + options_.control->host + ":" + std::to_string(control_->port());
         }
         return s;
     }
@@ -198,8 +199,6 @@ private:
         });
     }
     // Control port: one command per line, answered by data lines and a final OK/ERR line.
-    void control_accept();
-    void control_session(std::shared_ptr<tcp::socket> sock);
     std::string control_command(const std::string& line, bool& quit);
 
     friend class Conn;
@@ -212,7 +211,7 @@ private:
     std::optional<adapters::Pty> pty_;
     std::shared_ptr<FaultLine> serial_line_;
     std::string serial_path_;
-    std::unique_ptr<tcp::acceptor> control_;
+    std::unique_ptr<ControlPort> control_;
     std::shared_ptr<Conn> active_;
 };
 
@@ -340,11 +339,11 @@ Expected<void, std::string> ServerImpl::init() {
     if (options_.control) {
         try {
             tcp::endpoint ep(asio::ip::make_address(options_.control->host), options_.control->port);
-            control_ = std::make_unique<tcp::acceptor>(io_, ep);
+            control_ = std::make_unique<ControlPort>(
+                io_, ep, [this](const std::string& line, bool& quit) { return control_command(line, quit); });
         } catch (const boost::system::system_error& e) {
             return unexpected("cannot listen on control port: " + std::string(e.what()));
         }
-        control_accept();
     }
     json::array faults;
     for (const auto& f : engine_.faults().active()) faults.emplace_back(f);
@@ -380,43 +379,8 @@ void ServerImpl::open_serial_session() {
     adopt(std::make_shared<Conn>(*this, std::move(channel), serial_line_, false));
 }
 
-void ServerImpl::control_accept() {
-    auto sock = std::make_shared<tcp::socket>(io_);
-    control_->async_accept(*sock, [this, sock](error_code ec) {
-        if (ec) return;
-        control_session(sock);
-        control_accept();
-    });
-}
-
-void ServerImpl::control_session(std::shared_ptr<tcp::socket> sock) {
-    auto buf = std::make_shared<asio::streambuf>();
-    asio::async_read_until(*sock, *buf, '\n', [this, sock, buf](error_code ec, std::size_t n) {
-        if (ec) return;
-        std::string line(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + static_cast<std::ptrdiff_t>(n));
-        buf->consume(n);
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-        bool quit = false;
-        auto reply = std::make_shared<std::string>(control_command(line, quit));
-        asio::async_write(*sock, asio::buffer(*reply), [this, sock, buf, reply, quit](error_code wec, std::size_t) {
-            if (quit) {
-                spdlog::info("shutdown requested on the control port");
-                io_.stop();
-                return;
-            }
-            if (!wec) control_session(sock);
-        });
-    });
-}
-
 std::string ServerImpl::control_command(const std::string& line, bool& quit) {
-    std::vector<std::string> words;
-    for (std::size_t i = 0; i < line.size();) {
-        auto j = line.find(' ', i);
-        if (j == std::string::npos) j = line.size();
-        if (j > i) words.push_back(line.substr(i, j - i));
-        i = j + 1;
-    }
+    std::vector<std::string> words = split_words(line);
     auto ok = [](const std::string& rest = {}) { return rest.empty() ? std::string("OK\n") : "OK " + rest + "\n"; };
     auto err = [](const std::string& why) { return "ERR " + why + "\n"; };
     auto apply_logged = [&](Actions actions) -> std::string {

@@ -75,13 +75,22 @@ TempDir::~TempDir() {
 
 SimProcess::SimProcess(const TempDir& dir, std::vector<std::string> extra) { launch(dir, std::move(extra)); }
 
+SimProcess::SimProcess(const TempDir& dir, std::vector<std::string> extra, std::string sub)
+    : subcommand(std::move(sub)) {
+    launch(dir, std::move(extra));
+}
+
 void SimProcess::launch(const TempDir& dir, std::vector<std::string> extra) {
     journal_path = dir.file("journal.jsonl");
     state_path = dir.file("state.json");
     std::vector<std::string> args = {PB_SIM_BINARY, "zvt", "--print-ready", "--control", "127.0.0.1:0",
                                      "--journal", journal_path, "--state", state_path};
-    // An explicit --tcp in `extra` (a restart on the same port) replaces the ephemeral one.
-    if (std::find(extra.begin(), extra.end(), "--tcp") == extra.end()) {
+    if (subcommand == "upstream") {
+        state_path = dir.file("upstream-state.json");
+        args = {PB_SIM_BINARY, "upstream", "--print-ready", "--http", "127.0.0.1:0", "--control", "127.0.0.1:0",
+                "--state", state_path};
+    } else if (std::find(extra.begin(), extra.end(), "--tcp") == extra.end()) {
+        // An explicit --tcp in `extra` (a restart on the same port) replaces the ephemeral one.
         args.push_back("--tcp");
         args.push_back("127.0.0.1:0");
     }
@@ -94,7 +103,7 @@ void SimProcess::launch(const TempDir& dir, std::vector<std::string> extra) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    std::string log = dir.file("sim.log");
+    std::string log = dir.file(subcommand == "upstream" ? "upstream-sim.log" : "sim.log");
     posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int rc = ::posix_spawn(&pid, PB_SIM_BINARY, &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -120,10 +129,11 @@ void SimProcess::launch(const TempDir& dir, std::vector<std::string> extra) {
             return static_cast<std::uint16_t>(std::stoi(w.substr(w.rfind(':') + 1)));
         };
         if (word.rfind("tcp=", 0) == 0) tcp_port = port_of(word);
+        if (word.rfind("http=", 0) == 0) http_port = port_of(word);
         if (word.rfind("control=", 0) == 0) control_port = port_of(word);
         if (word.rfind("serial=", 0) == 0) serial_path = word.substr(7);
     }
-    ready = tcp_port != 0 && control_port != 0;
+    ready = (subcommand == "upstream" ? http_port : tcp_port) != 0 && control_port != 0;
 }
 
 SimProcess::~SimProcess() { kill_now(); }

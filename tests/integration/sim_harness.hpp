@@ -34,6 +34,9 @@ struct SimProcess {
     /// with journal and state in `dir`; fails the test if READY does not come within 10 s.
     /// An explicit "--tcp H:P" in `extra` replaces the ephemeral port (restart on the same port).
     SimProcess(const TempDir& dir, std::vector<std::string> extra = {});
+    /// `paybridge-sim <subcommand> ...`: "zvt" as above, or "upstream" (--http and --control on
+    /// ephemeral loopback ports, state in dir/upstream-state.json; http_port set).
+    SimProcess(const TempDir& dir, std::vector<std::string> extra, std::string subcommand);
     ~SimProcess();
     SimProcess(const SimProcess&) = delete;
     SimProcess& operator=(const SimProcess&) = delete;
@@ -51,7 +54,9 @@ struct SimProcess {
     pid_t pid = -1;
     bool ready = false;
     void launch(const TempDir& dir, std::vector<std::string> extra);
+    std::string subcommand = "zvt";
     std::uint16_t tcp_port = 0;
+    std::uint16_t http_port = 0;  // upstream
     std::uint16_t control_port = 0;
     std::string serial_path;
     std::string journal_path;

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "ledger/ledger.hpp"
+#include "ledger/outbox.hpp"
 
 namespace {
 using namespace pb::ledger;
@@ -210,6 +211,55 @@ TEST(FinanceCli, ReconcileSettlementOperatorsAndUsageErrors) {
 
     auto v = paybridge("ledger verify --ledger " + db);
     EXPECT_EQ(v.status, 0) << v.out;
+}
+
+// `paybridge outbox list|retry` (issue 7): a dead letter is listed, put back to pending with its
+// key, and a retry of a message that is not dead is refused (exit 1) and changes nothing.
+TEST(OutboxCli, ListAndRetryDeadLetters) {
+    TempDir dir;
+    const std::string db = (dir.path / "ledger.sqlite").string();
+    {
+        Options o;
+        o.storage = Storage::file;
+        o.path = db;
+        auto l = Ledger::open(o);
+        ASSERT_TRUE(l) << l.error().message;
+        for (const char* key : {"commitment-receipt:O-1#c1", "commitment-receipt:O-2#c1"}) {
+            OutboxNew m;
+            m.idempotency_key = key;
+            m.service = "commitment";
+            m.path = "/v1/commitments/receipts";
+            m.body = "{}";
+            m.subject = "payment/1";
+            ASSERT_TRUE((*l)->run<OutboxMessage>([&](Tx& tx) { return outbox_enqueue(tx, m); }));
+        }
+        ASSERT_TRUE((*l)->run<OutboxMessage>(
+            [](Tx& tx) { return outbox_failed(tx, 1, "HTTP 409 idempotency_conflict", "{}", true, RetryPolicy{}); }));
+    }
+    const std::string L = " --ledger " + db;
+    auto dead = paybridge("outbox list" + L + " --state dead --json");
+    ASSERT_EQ(dead.status, 0) << dead.out;
+    auto msgs = boost::json::parse(dead.out).at("messages").as_array();
+    ASSERT_EQ(msgs.size(), 1u) << dead.out;
+    EXPECT_EQ(msgs[0].at("idempotency_key").as_string(), "commitment-receipt:O-1#c1");
+    EXPECT_EQ(msgs[0].at("last_error").as_string(), "HTTP 409 idempotency_conflict");
+
+    auto table = paybridge("outbox list" + L);
+    ASSERT_EQ(table.status, 0) << table.out;
+    EXPECT_NE(table.out.find("dead"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("pending"), std::string::npos) << table.out;
+
+    auto not_dead = paybridge("outbox retry 2" + L);
+    EXPECT_EQ(not_dead.status, 1) << not_dead.out;
+    EXPECT_NE(not_dead.out.find("only dead letters are retried"), std::string::npos) << not_dead.out;
+    EXPECT_EQ(paybridge("outbox retry" + L).status, 2);                  // neither ID nor --all-dead
+    EXPECT_EQ(paybridge("outbox list" + L + " --state lost").status, 2);  // not a state
+
+    auto retried = paybridge("outbox retry 1" + L + " --by lena --json");
+    ASSERT_EQ(retried.status, 0) << retried.out;
+    auto pending = paybridge("outbox list" + L + " --state pending --json");
+    EXPECT_EQ(boost::json::parse(pending.out).at("messages").as_array().size(), 2u) << pending.out;
+    EXPECT_EQ(paybridge("ledger verify --ledger " + db).status, 0);
 }
 
 }  // namespace

@@ -209,6 +209,27 @@ TEST_P(LedgerContract, OneSentPaymentPerTerminal) {
     EXPECT_TRUE(sent(c->payment.id));
 }
 
+TEST_P(LedgerContract, BeginAndMarkSentIsOneUnit) {
+    auto send = [&](const PaymentRequest& r) { return run(*ledger, [&](Tx& tx) { return tx.begin_and_mark_sent(r); }); };
+    auto a = send(request("O-1", "O-1/1", 700, Tender::commitment_card, ""));
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_TRUE(a->created);
+    EXPECT_EQ(a->payment.state, PaymentState::sent);
+    // The same key again: that payment, unchanged, nothing written.
+    const auto events = event_count();
+    auto again = send(request("O-1", "O-1/1", 700, Tender::commitment_card, ""));
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->created);
+    EXPECT_EQ(again->payment.id, a->payment.id);
+    EXPECT_EQ(event_count(), events);
+    // Terminal busy at mark_sent: the whole unit rolls back, no `requested` payment is left.
+    sent_payment("O-2", "O-2/1", "T1");
+    auto busy = send(request("O-3", "O-3/1", 500, Tender::card, "T1"));
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().code, Errc::terminal_busy);
+    EXPECT_FALSE(ledger->reader()->by_request_key("O-3/1"));
+}
+
 TEST_P(LedgerContract, PendingRecoveryListsRequestedSentAndUnknownOfThatTerminal) {
     auto a = sent_payment("O-1", "O-1/1", "T1");
     ASSERT_TRUE(unknown(a));

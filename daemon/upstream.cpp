@@ -1,0 +1,96 @@
+#include "daemon/upstream.hpp"
+
+#include "adapters/upstream_client.hpp"
+#include "daemon/commitment_flow.hpp"
+#include "daemon/log.hpp"
+#include "daemon/outbox_sender.hpp"
+
+namespace pb::daemon {
+
+namespace {
+
+std::int64_t utc_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Expected<std::unique_ptr<adapters::UpstreamClient>, std::string> make_client(boost::asio::any_io_executor ex,
+                                                                            const std::string& name,
+                                                                            const UpstreamServiceConfig& c) {
+    auto url = upstream::parse_url(c.url);
+    if (!url) return unexpected("upstream." + name + ".url: " + url.error());
+    adapters::UpstreamEndpoint ep;
+    ep.name = name;
+    ep.url = *url;
+    ep.bearer_token = c.token;
+    ep.client_cert_file = c.client_cert;
+    ep.client_key_file = c.client_key;
+    ep.ca_file = c.ca_file;
+    ep.verify_peer = c.verify_peer;
+    ep.timeout = c.timeout;
+    return adapters::UpstreamClient::create(std::move(ex), std::move(ep));
+}
+
+}  // namespace
+
+struct Upstream::Impl {
+    std::unique_ptr<adapters::UpstreamClient> commitment_client;
+    std::unique_ptr<OutboxSender> outbox;
+    std::unique_ptr<CommitmentFlow> commitment;
+};
+
+Upstream::Upstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Upstream::~Upstream() { stop(); }
+
+Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::any_io_executor executor,
+                                                                  ledger::Ledger& ledger, const Config& config,
+                                                                  ErpPort& port) {
+    auto impl = std::make_unique<Impl>();
+    if (config.upstream.commitment) {
+        auto c = make_client(executor, "commitment", *config.upstream.commitment);
+        if (!c) return unexpected(c.error());
+        impl->commitment_client = std::move(*c);
+    }
+    Impl* raw = impl.get();
+    OutboxSenderDeps od;
+    od.executor = executor;
+    od.ledger = &ledger;
+    od.policy.initial_ms = config.upstream.outbox.retry_initial.count();
+    od.policy.max_ms = config.upstream.outbox.retry_max.count();
+    od.policy.dead_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.upstream.outbox.dead_after).count();
+    od.client_for = [raw](const std::string& service) -> adapters::UpstreamClient* {
+        return service == "commitment" ? raw->commitment_client.get() : nullptr;
+    };
+    od.on_settled = [raw](const ledger::OutboxMessage& m) {
+        if (raw->commitment) raw->commitment->on_settled(m);
+    };
+    impl->outbox = std::make_unique<OutboxSender>(std::move(od));
+    if (impl->commitment_client) {
+        CommitmentFlowDeps cd;
+        cd.executor = executor;
+        cd.ledger = &ledger;
+        cd.client = impl->commitment_client.get();
+        cd.port = &port;
+        cd.outbox_poke = [raw] { raw->outbox->poke(); };
+        cd.clock_ms = utc_ms;
+        cd.day_starts_at = config.ledger.day_starts_at;
+        impl->commitment = std::make_unique<CommitmentFlow>(std::move(cd));
+        log::info("PB_UPSTREAM_CONFIGURED", "commitment service " + config.upstream.commitment->url);
+    }
+    return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
+}
+
+void Upstream::start() {
+    if (impl_->commitment) impl_->commitment->recover();
+    impl_->outbox->start();
+}
+
+void Upstream::stop() {
+    if (impl_ && impl_->outbox) impl_->outbox->stop();
+}
+
+bool Upstream::handle(const std::string& client, const erp::Request& request) {
+    return impl_->commitment && impl_->commitment->handle(client, request);
+}
+
+}  // namespace pb::daemon

@@ -1,0 +1,338 @@
+// Commitment cards end to end (issue 7): the real paybridged against `paybridge-sim upstream`
+// (and a ZVT simulator for the register's terminal), driven through the ERP protocol. The
+// issuer's side (activate, block, transfer) and the faults go through the simulator's control
+// port; what was really debited and invoiced is read back from the simulator.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <zmq.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include "tests/integration/daemon_fixture.hpp"
+
+namespace pb::daemontest {
+namespace {
+
+json::object line(const std::string& sku, const std::string& text, std::int64_t qty, std::int64_t unit_price,
+                  const std::string& category) {
+    return {{"sku", sku}, {"text", text}, {"qty", qty}, {"unit_price", unit_price}, {"category", category}};
+}
+
+const json::object kBread = line("FOOD-1", "Bread", 2, 3500, "food");        // 7000
+const json::object kTobacco = line("TOB-9", "Tobacco", 1, 9000, "tobacco");  // 9000
+const json::object kSoap = line("HYG-3", "Soap", 1, 3000, "hygiene");        // 3000
+
+std::int64_t sum(const json::array& lines) {
+    std::int64_t total = 0;
+    for (const auto& l : lines) total += l.as_object().at("qty").as_int64() * l.as_object().at("unit_price").as_int64();
+    return total;
+}
+
+class CommitmentTest : public DaemonTest {
+protected:
+    void SetUp() override {
+        sim = start_sim(dir);
+        ASSERT_TRUE(sim->ready);
+        upstream = std::make_unique<SimProcess>(dir, std::vector<std::string>{}, "upstream");
+        ASSERT_TRUE(upstream->ready);
+        t1.tcp_port = sim->tcp_port;
+        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, {t1}) + upstream_toml());
+        ASSERT_FALSE(daemon->router.empty());
+        connect();
+        ASSERT_TRUE(erp->wait_online("T1"));
+    }
+
+    std::string upstream_toml() const {
+        return "\n[upstream.commitment]\nurl = \"http://127.0.0.1:" + std::to_string(upstream->http_port) +
+               "\"\ntimeout_ms = 1500\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n";
+    }
+
+    void issuer(const std::string& command) {
+        auto reply = upstream->control(command);
+        ASSERT_FALSE(reply.empty());
+        ASSERT_EQ(reply.back().rfind("OK", 0), 0u) << command << " -> " << reply.back();
+    }
+
+    void activate(const std::string& card, std::int64_t amount, const std::string& valid_until = "2099-12-31",
+                  const std::string& categories = R"(["food","hygiene"])") {
+        issuer("activate {\"card_id\":\"" + card + "\",\"amount\":" + std::to_string(amount) +
+               ",\"currency\":\"SEK\",\"valid_until\":\"" + valid_until + "\",\"categories\":" + categories +
+               ",\"billing_reference\":\"SOC-" + card + "\",\"billing_name\":\"Social services\"}");
+    }
+
+    /// The simulator's view (control port `card`, `debits`, `receipts`): the text after "OK ".
+    json::value sim_state(const std::string& what) {
+        auto reply = upstream->control(what);
+        if (reply.empty() || reply.back().rfind("OK ", 0) != 0) {
+            ADD_FAILURE() << what << " -> " << (reply.empty() ? "nothing" : reply.back());
+            return {};
+        }
+        return json::parse(reply.back().substr(3));
+    }
+    std::int64_t sim_balance(const std::string& card) { return sim_state("card " + card).as_object().at("balance").as_int64(); }
+    std::size_t sim_debits() { return sim_state("debits").as_array().size(); }
+
+    json::object check(const std::string& order, const std::string& card, json::array lines) {
+        return erp->request({{"type", "commitment.check"},
+                             {"order_id", order},
+                             {"card_id", card},
+                             {"total", sum(lines)},
+                             {"lines", lines},
+                             {"currency", "SEK"},
+                             {"register", "K1"}});
+    }
+
+    json::object pay(const std::string& key, const std::string& order, const std::string& card, json::array lines) {
+        return erp->request({{"type", "commitment.pay"},
+                             {"order_id", order},
+                             {"request_key", key},
+                             {"card_id", card},
+                             {"amount", sum(lines)},
+                             {"lines", lines},
+                             {"currency", "SEK"},
+                             {"register", "K1"},
+                             {"operator", "anna"}});
+    }
+
+    json::object ok_result(const json::object& reply) {
+        EXPECT_EQ(reply.contains("ok") ? reply.at("ok") : json::value(), json::value(true)) << dump(reply);
+        if (!reply.contains("result")) return {};
+        return reply.at("result").as_object();
+    }
+
+    /// The daemon logged the delivery of this outbox key (PB_OUTBOX_DELIVERED).
+    bool delivered(const std::string& key, milliseconds deadline = 10s) {
+        return daemon->wait_log("key " + key + " after", deadline);
+    }
+
+    std::unique_ptr<SimProcess> upstream;
+};
+
+TEST_F(CommitmentTest, BlockedLinesAreReturnedAndTheAllowedAmountIsDebitedManyTimes) {
+    activate("SK-1", 50000);
+    auto c = ok_result(check("O-1", "SK-1", {kBread, kTobacco}));
+    EXPECT_EQ(c["active"], json::value(true));
+    EXPECT_EQ(c["balance"], json::value(50000));
+    EXPECT_EQ(c["blocked_lines"], json::value(json::array{1}));  // tobacco: the cashier removes it
+    EXPECT_EQ(c["allowed_total"], json::value(7000));
+    EXPECT_EQ(c["covered"], json::value(true));
+    EXPECT_EQ(sim_debits(), 0u);  // a check debits nothing
+
+    // Paying with the blocked line still in is refused by the service: nothing debited.
+    auto refused = pay("O-1#c0", "O-1", "SK-1", {kBread, kTobacco});
+    expect_error(refused, 2103, "/lines/1");
+    EXPECT_EQ(sim_balance("SK-1"), 50000);
+
+    auto p1 = ok_result(pay("O-1#c1", "O-1", "SK-1", {kBread}));
+    EXPECT_EQ(str(p1, "kind"), "commitment");
+    EXPECT_EQ(str(p1, "state"), "approved");
+    EXPECT_EQ(num(p1, "amount"), 7000);
+    EXPECT_EQ(num(p1, "remaining_balance"), 43000);
+    EXPECT_EQ(str(p1, "billing_reference"), "SOC-SK-1");
+    auto ev = erp->wait_event([&](const ReceivedEvent& e) {
+        return e.topic == "payment.result.O-1" && str(e.body, "payment_id") == str(p1, "payment_id");
+    });
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ(str(ev->body, "state"), "approved");
+
+    // A second purchase on the same commitment (partial use), and the first key again: the
+    // same payment, never a second debit.
+    auto p2 = ok_result(pay("O-2#c1", "O-2", "SK-1", {kSoap}));
+    EXPECT_EQ(num(p2, "remaining_balance"), 40000);
+    auto again = ok_result(pay("O-1#c1", "O-1", "SK-1", {kBread}));
+    EXPECT_EQ(str(again, "payment_id"), str(p1, "payment_id"));
+    EXPECT_EQ(num(again, "remaining_balance"), 43000);
+    EXPECT_EQ(sim_debits(), 2u);
+    EXPECT_EQ(sim_balance("SK-1"), 40000);
+
+    // The order shows the commitment tender; the receipt lines reach the service's invoice.
+    auto order = ok_result(erp->request({{"type", "order.get"}, {"order_id", "O-1"}}));
+    bool approved_commitment = false;
+    for (const auto& p : order["payments"].as_array())
+        approved_commitment |= str(p.as_object(), "kind") == "commitment" && str(p.as_object(), "state") == "approved";
+    EXPECT_TRUE(approved_commitment) << dump(order);
+    ASSERT_TRUE(delivered("commitment-receipt:O-1#c1"));
+    ASSERT_TRUE(delivered("commitment-receipt:O-2#c1"));
+    auto receipts = sim_state("receipts").as_array();
+    ASSERT_EQ(receipts.size(), 2u);
+    auto first = receipts[0].as_object().at("message").as_object();
+    EXPECT_EQ(str(first, "billing_reference"), "SOC-SK-1");
+    EXPECT_EQ(str(first.at("lines").as_array()[0].as_object(), "text"), "Bread");
+}
+
+TEST_F(CommitmentTest, InsufficientAndExpiredCommitmentsAreRefused) {
+    activate("SK-2", 5000);
+    auto c = ok_result(check("O-3", "SK-2", {kBread}));
+    EXPECT_EQ(c["covered"], json::value(false));
+    EXPECT_EQ(c["balance"], json::value(5000));
+    auto r = pay("O-3#c1", "O-3", "SK-2", {kBread});
+    expect_error(r, 2102, "/amount");
+    EXPECT_EQ(sim_balance("SK-2"), 5000);
+    // The refusal is recorded, as a declined commitment payment (not in the interim account).
+    auto p = ok_result(erp->request({{"type", "payment.get"}, {"request_key", "O-3#c1"}}));
+    EXPECT_EQ(str(p, "state"), "declined");
+    EXPECT_EQ(str(p, "kind"), "commitment");
+
+    activate("SK-3", 50000, "2020-01-31");
+    expect_error(check("O-4", "SK-3", {kBread}), 2101, "/card_id");
+    expect_error(pay("O-4#c1", "O-4", "SK-3", {kBread}), 2101, "/card_id");
+    expect_error(check("O-4", "SK-UNKNOWN", {kBread}), 2101, "/card_id");
+    EXPECT_EQ(sim_debits(), 0u);
+}
+
+TEST_F(CommitmentTest, BlockedCardIsRefusedAndTheNewCardCarriesTheBalance) {
+    activate("SK-4", 20000);
+    EXPECT_EQ(num(ok_result(pay("O-5#c1", "O-5", "SK-4", {kBread})), "remaining_balance"), 13000);
+    issuer("block SK-4");
+    auto e = expect_error(check("O-6", "SK-4", {kSoap}), 2101, "/card_id");
+    EXPECT_NE(str(e, "message").find("blocked"), std::string::npos) << dump(e);
+    expect_error(pay("O-6#c1", "O-6", "SK-4", {kSoap}), 2101, "/card_id");
+
+    issuer("transfer SK-4 SK-5");
+    auto c = ok_result(check("O-6", "SK-5", {kSoap}));
+    EXPECT_EQ(c["balance"], json::value(13000));
+    EXPECT_EQ(num(ok_result(pay("O-6#c2", "O-6", "SK-5", {kSoap})), "remaining_balance"), 10000);
+    expect_error(pay("O-7#c1", "O-7", "SK-4", {kSoap}), 2101, "/card_id");  // the old card stays blocked
+}
+
+TEST_F(CommitmentTest, ServiceDownCannotVerifyAndNothingIsCharged) {
+    activate("SK-6", 50000);
+    issuer("fault set down");
+    auto e = expect_error(check("O-8", "SK-6", {kBread}), 2100);
+    EXPECT_NE(str(e, "message").find("nothing was charged"), std::string::npos) << dump(e);
+    expect_error(pay("O-8#c1", "O-8", "SK-6", {kBread}), 2100);
+    // Not approved offline: the payment is unknown (interim) while its debit is voided.
+    auto p = ok_result(erp->request({{"type", "payment.get"}, {"request_key", "O-8#c1"}}));
+    EXPECT_EQ(str(p, "state"), "unknown");
+
+    // A slow service is no answer either: the check gives up at its deadline (1.5 s).
+    issuer("fault clear");
+    issuer("fault set slow=4000 path=/v1/commitments/check");
+    auto started = Clock::now();
+    expect_error(check("O-8", "SK-6", {kBread}), 2100);
+    EXPECT_LT(Clock::now() - started, 3900ms);
+    issuer("fault clear");
+
+    // Back up: the void goes through, the payment is declined and nothing was debited.
+    ASSERT_TRUE(delivered("commitment-void:O-8#c1"));
+    auto ev = erp->wait_event([&](const ReceivedEvent& ev2) {
+        return ev2.topic == "payment.result.O-8" && str(ev2.body, "state") == "declined";
+    });
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ(sim_balance("SK-6"), 50000);
+    EXPECT_EQ(sim_debits(), 0u);
+    // The order can be paid now.
+    EXPECT_EQ(num(ok_result(pay("O-8#c2", "O-8", "SK-6", {kBread})), "remaining_balance"), 43000);
+}
+
+TEST_F(CommitmentTest, DebitWhoseAnswerIsLostIsVoidedNotCharged) {
+    activate("SK-7", 50000);
+    // The service debits, then the connection dies before the answer: cannot verify, and the
+    // void puts the amount back.
+    issuer("fault set drop_reply=1 path=/v1/commitments/debit");
+    expect_error(pay("O-9#c1", "O-9", "SK-7", {kBread}), 2100);
+    ASSERT_TRUE(delivered("commitment-void:O-9#c1"));
+    auto ev = erp->wait_event([&](const ReceivedEvent& e) {
+        return e.topic == "payment.result.O-9" && str(e.body, "state") == "declined";
+    });
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ(sim_balance("SK-7"), 50000);
+    auto debits = sim_state("debits").as_array();
+    ASSERT_EQ(debits.size(), 1u);
+    EXPECT_EQ(debits[0].as_object().at("voided"), json::value(true));
+}
+
+TEST_F(CommitmentTest, OutboxDeliversEachReceiptExactlyOnceByIdempotencyKey) {
+    activate("SK-8", 50000);
+    // The service stores the receipt lines but the answer is lost twice: the outbox sends
+    // again with the same key and the service answers the first answer, storing nothing twice.
+    issuer("fault set drop_reply=2 path=/v1/commitments/receipts");
+    ok_result(pay("O-10#c1", "O-10", "SK-8", {kBread}));
+    ASSERT_TRUE(delivered("commitment-receipt:O-10#c1"));
+    auto receipts = sim_state("receipts").as_array();
+    ASSERT_EQ(receipts.size(), 1u);
+    EXPECT_EQ(receipts[0].as_object().at("deliveries"), json::value(3));
+    EXPECT_NE(daemon->log().find("PB_OUTBOX_RETRY"), std::string::npos);
+}
+
+TEST_F(CommitmentTest, DaemonKilledWithAFullOutboxDeliversEverythingOnceAfterRestart) {
+    activate("SK-9", 50000);
+    issuer("fault set http_5xx=100000 path=/v1/commitments/receipts");
+    for (int i = 1; i <= 3; ++i) {
+        std::string order = "O-2" + std::to_string(i);
+        ok_result(pay(order + "#c1", order, "SK-9", {kSoap}));
+    }
+    ASSERT_TRUE(daemon->wait_log("PB_OUTBOX_RETRY", 5s));
+    daemon->kill9();
+    EXPECT_EQ(sim_state("receipts").as_array().size(), 0u);
+
+    // What waits is visible from the command line.
+    std::string out = dir.file("outbox.json");
+    std::string cmd = std::string(PB_PAYBRIDGE_BINARY) + " outbox list --ledger " + daemon->ledger_path +
+                      " --state pending --json > " + out;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(out);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto pending = json::parse(text).as_object().at("messages").as_array();
+    EXPECT_EQ(pending.size(), 3u) << text;
+
+    issuer("fault clear");
+    daemon->start();
+    connect();
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE(delivered("commitment-receipt:O-2" + std::to_string(i) + "#c1"));
+    auto receipts = sim_state("receipts").as_array();
+    ASSERT_EQ(receipts.size(), 3u);
+    for (const auto& r : receipts) EXPECT_EQ(r.as_object().at("deliveries"), json::value(1)) << dump(r);
+    EXPECT_EQ(sim_balance("SK-9"), 41000);
+    EXPECT_EQ(sim_debits(), 3u);
+}
+
+TEST_F(CommitmentTest, DaemonKilledDuringADebitVoidsItAtRestart) {
+    activate("SK-10", 50000);
+    // The debit reaches the service slowly; the daemon dies before the answer.
+    issuer("fault set slow=2000 path=/v1/commitments/debit");
+    std::string frame = json::serialize(json::object{{"v", 1},
+                                                     {"id", "kill-me"},
+                                                     {"type", "commitment.pay"},
+                                                     {"order_id", "O-30"},
+                                                     {"request_key", "O-30#c1"},
+                                                     {"card_id", "SK-10"},
+                                                     {"amount", 7000},
+                                                     {"lines", json::array{kBread}},
+                                                     {"currency", "SEK"},
+                                                     {"register", "K1"},
+                                                     {"operator", "anna"}});
+    // Sent on a socket of its own: the reply never comes (the daemon is killed first).
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect(daemon->router);
+    dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+    dealer.send(zmq::buffer(frame), zmq::send_flags::none);
+    ASSERT_TRUE(daemon->wait_log("PB_COMMITMENT_DEBIT", 5s));
+    daemon->kill9();
+    issuer("fault clear");
+    daemon->start();
+    connect();
+    ASSERT_TRUE(daemon->wait_log("PB_COMMITMENT_RECOVERY", 10s));
+    ASSERT_TRUE(delivered("commitment-void:O-30#c1"));
+    // Declined once the void is durable (logged after the ledger write).
+    ASSERT_TRUE(daemon->wait_log("declined (voided)", 10s));
+    auto p = ok_result(erp->request({{"type", "payment.get"}, {"request_key", "O-30#c1"}}));
+    EXPECT_EQ(str(p, "state"), "declined") << dump(p);
+    EXPECT_EQ(sim_balance("SK-10"), 50000);
+}
+
+TEST_F(CommitmentTest, MalformedServiceReplyIsNoAnswer) {
+    activate("SK-11", 50000);
+    issuer("fault set malformed=1 path=/v1/commitments/check");
+    auto e = expect_error(check("O-40", "SK-11", {kBread}), 2100);
+    EXPECT_NE(str(e, "message").find("malformed reply"), std::string::npos) << dump(e);
+    EXPECT_TRUE(daemon->wait_log("malformed reply from commitment: /card_id: missing", 2s));
+}
+
+}  // namespace
+}  // namespace pb::daemontest
