@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
     };
     pb::daemon::PaymentService payments(std::move(deps), *config);
     {
-        auto up = pb::daemon::Upstream::create(io.get_executor(), **ledger, *config, payments.port());
+        auto up = pb::daemon::Upstream::create(io.get_executor(), **ledger, *config, payments.port(),
+                                               &service.metrics());
         if (!up) {
             pb::daemon::log::error("PB_START_FAILED", up.error());
             return 1;

@@ -95,6 +95,7 @@ struct OutboxSender::Impl : std::enable_shared_from_this<OutboxSender::Impl> {
                     log::error("PB_OUTBOX_WRITE_FAILED", "outbox message " + std::to_string(m.id) + ": " + r.error().message);
                     return finish_round(false);
                 }
+                count(r->state, m.service);
                 switch (r->state) {
                     case ledger::OutboxState::delivered:
                         ++counters.delivered;
@@ -116,6 +117,22 @@ struct OutboxSender::Impl : std::enable_shared_from_this<OutboxSender::Impl> {
                 if (r->state != ledger::OutboxState::pending && deps.on_settled) deps.on_settled(*r);
                 next();
             });
+    }
+
+    void count(ledger::OutboxState state, const std::string& service) {
+        if (!deps.metrics) return;
+        const Labels labels{{"service", service}};
+        switch (state) {
+            case ledger::OutboxState::delivered:
+                deps.metrics->counter("paybridge_outbox_delivered_total", "Outbox messages acknowledged by their service", labels).inc();
+                break;
+            case ledger::OutboxState::dead:
+                deps.metrics->counter("paybridge_outbox_dead_total", "Outbox messages moved to the dead letters", labels).inc();
+                break;
+            case ledger::OutboxState::pending:
+                deps.metrics->counter("paybridge_outbox_failed_attempts_total", "Failed outbox delivery attempts (retried)", labels).inc();
+                break;
+        }
     }
 
     void finish_round(bool) {

@@ -18,6 +18,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "adapters/upstream_client.hpp"
+#include "daemon/metrics.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/outbox.hpp"
 
@@ -33,6 +34,8 @@ struct OutboxSenderDeps {
     std::function<void(const ledger::OutboxMessage&)> on_settled;
     /// Longest sleep between rounds even without a due message (safety net).
     std::chrono::milliseconds max_idle{30000};
+    /// Optional: paybridge_outbox_{delivered,failed_attempts,dead}_total{service} for /metrics.
+    Metrics* metrics = nullptr;
 };
 
 class OutboxSender {

@@ -44,7 +44,7 @@ Upstream::~Upstream() { stop(); }
 
 Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::any_io_executor executor,
                                                                   ledger::Ledger& ledger, const Config& config,
-                                                                  ErpPort& port) {
+                                                                  ErpPort& port, Metrics* metrics) {
     auto impl = std::make_unique<Impl>();
     if (config.upstream.commitment) {
         auto c = make_client(executor, "commitment", *config.upstream.commitment);
@@ -55,6 +55,7 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
     OutboxSenderDeps od;
     od.executor = executor;
     od.ledger = &ledger;
+    od.metrics = metrics;
     od.policy.initial_ms = config.upstream.outbox.retry_initial.count();
     od.policy.max_ms = config.upstream.outbox.retry_max.count();
     od.policy.dead_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.upstream.outbox.dead_after).count();

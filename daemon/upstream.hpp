@@ -11,6 +11,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/erp_port.hpp"
+#include "daemon/metrics.hpp"
 #include "ledger/ledger.hpp"
 #include "protocol/core/expected.hpp"
 
@@ -21,7 +22,7 @@ public:
     /// Fails (start-up error) if a configured service's TLS material cannot be loaded.
     static Expected<std::unique_ptr<Upstream>, std::string> create(boost::asio::any_io_executor executor,
                                                                    ledger::Ledger& ledger, const Config& config,
-                                                                   ErpPort& port);
+                                                                   ErpPort& port, Metrics* metrics = nullptr);
     ~Upstream();
     /// Recovers unanswered real-time operations and starts delivering the outbox.
     void start();

@@ -56,6 +56,7 @@ struct OutboxSenderTest : ::testing::Test {
     std::filesystem::path dir;
     std::unique_ptr<ledger::Ledger> ledger;
     FakeClient client{io.get_executor()};
+    Metrics metrics;
     std::vector<ledger::OutboxMessage> settled;
     std::unique_ptr<OutboxSender> sender;
 
@@ -75,6 +76,7 @@ struct OutboxSenderTest : ::testing::Test {
         d.policy = ledger::RetryPolicy{20, 80, 3600 * 1000};
         d.client_for = [this](const std::string& s) -> adapters::UpstreamClient* { return s == "commitment" ? &client : nullptr; };
         d.on_settled = [this](const ledger::OutboxMessage& m) { settled.push_back(m); };
+        d.metrics = &metrics;
         sender = std::make_unique<OutboxSender>(std::move(d));
     }
     void TearDown() override {
@@ -121,6 +123,9 @@ TEST_F(OutboxSenderTest, RetriedWithTheSameKeyUntilAcknowledged) {
         EXPECT_EQ(c.path, "/v1/commitments/receipts");
     }
     EXPECT_EQ(sender->counters().failed_attempts, 2u);
+    const std::string exposed = metrics.expose();
+    EXPECT_NE(exposed.find("paybridge_outbox_failed_attempts_total{service=\"commitment\"} 2"), std::string::npos) << exposed;
+    EXPECT_NE(exposed.find("paybridge_outbox_delivered_total{service=\"commitment\"} 1"), std::string::npos) << exposed;
 }
 
 TEST_F(OutboxSenderTest, RefusalIsADeadLetterAtOnceButCredentialsProblemsAreRetried) {
