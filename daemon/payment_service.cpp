@@ -98,6 +98,10 @@ namespace crash = adapters::crash;
 constexpr const char* kOperationStarted = "terminal.operation_started";
 constexpr const char* kOperationFinished = "terminal.operation_finished";
 
+// Repeat receipts left unanswered before a payment is recorded undecided: 0.25+0.5+1+2 s.
+constexpr int kRecoveryRetries = 4;
+constexpr std::chrono::milliseconds kRecoveryRetryWait{250};
+
 /// The crash-point prefix of what a terminal is doing (adapters/crash_point.hpp).
 constexpr std::string_view crash_prefix(Job j) {
     switch (j) {
@@ -133,6 +137,8 @@ struct TerminalSlot {
     };
     std::optional<OpenOperation> recover_op;
     bool op_checked = false;
+    int recovery_retries = 0;  // repeat receipts the terminal left unanswered this round
+    std::unique_ptr<boost::asio::steady_timer> retry_timer;
     std::optional<std::uint16_t> last_receipt;     // mirrored in TLV 1F1F when receipt_sync is on
     std::optional<TerminalConfig> pending_config;  // from a reload, applied when idle
     bool remove_pending = false;                    // removed by a reload, dropped when idle
@@ -390,6 +396,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         s.recovering = false;
         s.recover_op.reset();
         s.op_checked = false;
+        s.recovery_retries = 0;
         s.payment = {};
         s.client.clear();
         if (s.pending_config || s.remove_pending) schedule_apply(s.config.id);
@@ -832,6 +839,40 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         return facts;
     }
 
+    /// The terminal gave no answer to the repeat receipt: it refused the command (84 xx, e.g.
+    /// still finishing the transaction of a daemon that died), completed without re-sending a
+    /// 04 0F, timed out, or the link went.
+    /// That is not the terminal's word on the payment, so ask again a few times, waiting
+    /// longer each time, before recording the payment undecided. True if a retry is scheduled.
+    bool retry_recovery_later(TerminalSlot& s, const zvt::Finished& f) {
+        // done without a 04 0F: a Completion that was not the answer (a serial PT still
+        // delivering the dead daemon's transaction's 06 0F when our 06 20 arrives).
+        const bool no_answer = f.outcome == zvt::Outcome::rejected || f.outcome == zvt::Outcome::unknown ||
+                               (f.outcome == zvt::Outcome::done && !f.data);
+        if (!no_answer || stopping || s.recovery_retries >= kRecoveryRetries) return false;
+        const auto wait = kRecoveryRetryWait * (1 << s.recovery_retries);
+        ++s.recovery_retries;
+        log::warn("PB_RECOVERY_RETRY", s.config.id + ": no answer to the repeat receipt (" + f.reason + "); asking again in " +
+                                           std::to_string(wait.count()) + " ms");
+        s.to_recover.clear();
+        s.recover_op.reset();
+        s.op_checked = false;
+        s.recovering = true;  // nothing else starts a round meanwhile
+        if (!s.retry_timer) s.retry_timer = std::make_unique<asio::steady_timer>(deps.executor);
+        s.retry_timer->expires_after(wait);
+        std::weak_ptr<Impl> weak = shared_from_this();
+        s.retry_timer->async_wait([weak, tid = s.config.id](boost::system::error_code ec) {
+            if (ec) return;
+            auto self = weak.lock();
+            if (!self) return;
+            TerminalSlot* sl = self->slot(tid);
+            if (!sl || sl->job != Job::recovery) return;
+            sl->recovering = false;  // not ready now: the next ready starts the round
+            if (sl->state == TerminalState::ready) self->begin_recovery(*sl);
+        });
+        return true;
+    }
+
     void finish_operation_recovery(TerminalSlot& s, const zvt::Finished& f) {
         const TerminalSlot::OpenOperation op = *s.recover_op;
         s.recover_op.reset();
@@ -883,6 +924,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
     }
 
     void finish_recovery(TerminalSlot& s, const zvt::Finished& f) {
+        if (retry_recovery_later(s, f)) return;
         if (s.recover_op) return finish_operation_recovery(s, f);
         if (s.to_recover.empty()) return release(s);
         ledger::PaymentId id = s.to_recover.back();

@@ -147,6 +147,21 @@ TEST_P(CrashSweep, InvariantsHoldAfterSigkillAndRestart) {
 
 INSTANTIATE_TEST_SUITE_P(Points, CrashSweep, ::testing::ValuesIn(all_cases()), case_name);
 
+// PB_CRASH_TRACE=1 names every point a run passes: one approved sale passes all of the sale's.
+TEST_F(CrashTest, TraceNamesEverySalePointOfOneApprovedPayment) {
+    sim = terminal_sim(false);
+    ASSERT_TRUE(sim->ready);
+    t1 = spec_of(*sim, false, "T1", "K1");
+    ASSERT_NO_FATAL_FAILURE(start_daemon({t1}, {"PB_CRASH_TRACE=1"}));
+    auto r = pay("O-1", kFirst);
+    ASSERT_EQ(str(r, "state"), "approved") << dump(r);
+    for (const auto& p : crash::kCrashPoints) {
+        if (p.flow != crash::Flow::sale) continue;
+        EXPECT_TRUE(daemon->wait_log("PB_CRASH_POINT reached " + std::string(p.name) + "\n", 5s)) << p.name;
+    }
+    EXPECT_EQ(journal_count(*sim, "approved", kFirst), 1u);
+}
+
 // The table and the code agree: every listed point is reached (and so kills) in a traced run
 // of the flows above -- checked by the sweep itself, which fails for a point never reached.
 // Here: names are unique and each flow has the points the issue asks for.
