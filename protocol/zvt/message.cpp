@@ -101,15 +101,17 @@ std::optional<DecodeError> decode_body(ByteReader& r, Message& m, DecodeContext 
             // §2.56: after a Status Enquiry, [LLLVAR software version]<terminal status>[06 TLV].
             ByteView rest = r.rest();
             ByteReader c(rest);
+            // A terminal status of Fx followed by BMP bytes Fy Fz looks like an LLLVAR prefix
+            // too; it is read as one only if the software version it announces fits before
+            // the status byte that must follow it.
             if (is_lllvar_prefix(rest) && rest.size() > 3) {
-                const auto p = *c.bytes(3);
                 const std::size_t len =
-                    (p[0] & 0x0F) * 100u + (p[1] & 0x0F) * 10u + (p[2] & 0x0F);
-                const auto v = c.bytes(len);
-                if (!v)
-                    return DecodeError{Error::bmp_truncated, 3,
-                                       "software version needs " + std::to_string(len) + " bytes"};
-                m.sw_version = std::string(v->begin(), v->end());
+                    (rest[0] & 0x0F) * 100u + (rest[1] & 0x0F) * 10u + (rest[2] & 0x0F);
+                if (3 + len < rest.size()) {
+                    c.bytes(3);
+                    const auto v = *c.bytes(len);
+                    m.sw_version = std::string(v.begin(), v.end());
+                }
             }
             const std::size_t at = c.position();
             const auto st = c.u8();

@@ -90,6 +90,24 @@ TEST(ZvtFields, EndOfDayTotalsFeig) {
     EXPECT_EQ(t.others, EodTotals::Bucket{});
 }
 
+// PA00P015 §2.56: the software version (LLLVAR) comes before the status byte, so a status of
+// Fx followed by a BMP whose bytes are Fy Fz looks like an LLLVAR prefix. It is read as one only
+// when the version it announces fits before a status byte (found by fuzz_apdu: F5 F0 F0 would
+// announce 500 bytes).
+TEST(ZvtFields, StatusFxAfterStatusEnquiryIsNotTakenForAVersionThatDoesNotFit) {
+    auto m = decode_message(decode_apdu(from_hex("06 0F 0C F5 F0 F0 EB 32 F5 04 CF 79 2B 33 00").value()).value(),
+                            DecodeContext{Command::status_enquiry});
+    ASSERT_TRUE(m) << m.error().to_string();
+    EXPECT_FALSE(m->sw_version);
+    EXPECT_EQ(m->status, 0xF5);
+    // A version that fits is still a version: F0 F0 F2 = 2 bytes "AB", then status 00.
+    auto v = decode_message(decode_apdu(from_hex("06 0F 06 F0 F0 F2 41 42 00").value()).value(),
+                            DecodeContext{Command::status_enquiry});
+    ASSERT_TRUE(v) << v.error().to_string();
+    EXPECT_EQ(v->sw_version, "AB");
+    EXPECT_EQ(v->status, 0x00);
+}
+
 TEST(ZvtFields, CompletionAfterStatusEnquiry) {
     const Message m = golden("completion_status_enquiry_cvend", Command::status_enquiry);
     EXPECT_EQ(m.command, Command::completion);
