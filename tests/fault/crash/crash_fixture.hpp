@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/crash_point.hpp"
@@ -74,6 +75,21 @@ protected:
         if (!clean) return;
         connect();
         for (const auto& t : terminals) ASSERT_TRUE(erp->wait_online(t, 20s)) << t << " not online and idle after the restart";
+    }
+
+    /// Until the simulator reports phase idle (control port "status"), polled every 20 ms up
+    /// to the deadline. Seen once under CI load on serial: the daemon, recovered and idle, sent
+    /// the next 06 01 while the simulator was still finishing an exchange, and the terminal
+    /// refused it with 84 83 (declined, nothing charged). The sweep's "takes new work" check
+    /// asks for a terminal that is idle on both sides.
+    static bool wait_sim_idle(SimProcess& s, milliseconds deadline = 10s) {
+        const auto until = Clock::now() + deadline;
+        for (;;) {
+            auto lines = s.control("status");
+            if (!lines.empty() && lines.back().find("\"phase\":\"idle\"") != std::string::npos) return true;
+            if (Clock::now() >= until) return false;
+            std::this_thread::sleep_for(20ms);
+        }
     }
 
     /// The payments of `order` as payment.get shows them (none if nothing was written).

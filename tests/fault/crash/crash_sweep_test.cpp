@@ -138,6 +138,7 @@ TEST_P(CrashSweep, InvariantsHoldAfterSigkillAndRestart) {
     EXPECT_TRUE(sim->journal_events("approved").size() <= 2u) << "more charges than payments";
 
     // The terminal takes new work.
+    ASSERT_TRUE(wait_sim_idle(*sim)) << "the simulator never became idle";
     auto after = pay("O-3", kAfter);
     EXPECT_EQ(str(after, "state"), "approved") << dump(after);
     expect_ledger_agrees_with_journal(str(after, "payment_id"), kAfter);
