@@ -32,71 +32,92 @@ double percentile(std::vector<double> v, double p) {
     return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
-CommitBaseline raw_sqlite_commits(const std::string& path, double seconds, long max_commits) {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
-    sqlite3* db = nullptr;
-    must_sqlite(sqlite3_open(path.c_str(), &db), db, "open");
-    must_sqlite(sqlite3_exec(db,
+RawCommitter::RawCommitter(std::string path) : path_(std::move(path)) {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
+    must_sqlite(sqlite3_open(path_.c_str(), &db_), db_, "open");
+    must_sqlite(sqlite3_exec(db_,
                              "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                              "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
                              nullptr, nullptr, nullptr),
-                db, "schema");
-    sqlite3_stmt* st = nullptr;
-    must_sqlite(sqlite3_prepare_v2(db, "INSERT INTO t(v) VALUES(?)", -1, &st, nullptr), db, "prepare");
-    const std::string row(200, 'x');
+                db_, "schema");
+    must_sqlite(sqlite3_prepare_v2(db_, "INSERT INTO t(v) VALUES(?)", -1, &insert_, nullptr), db_, "prepare");
+}
+
+RawCommitter::~RawCommitter() {
+    sqlite3_finalize(insert_);
+    sqlite3_close(db_);
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
+}
+
+double RawCommitter::commit_us() {
+    static const std::string row(200, 'x');
+    const auto c0 = Clock::now();
+    must_sqlite(sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr), db_, "begin");
+    sqlite3_bind_text(insert_, 1, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
+    must_sqlite(sqlite3_step(insert_), db_, "insert");
+    sqlite3_reset(insert_);
+    must_sqlite(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), db_, "commit");
+    return us_between(c0, Clock::now());
+}
+
+CommitBaseline raw_sqlite_commits(const std::string& path, double seconds, long max_commits) {
+    RawCommitter raw(path);
     CommitBaseline out;
     const auto t0 = Clock::now();
-    auto until = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    long n = 0;
-    while (Clock::now() < until && (max_commits < 0 || n < max_commits)) {
-        const auto c0 = Clock::now();
-        must_sqlite(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
-        sqlite3_bind_text(st, 1, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
-        must_sqlite(sqlite3_step(st), db, "insert");
-        sqlite3_reset(st);
-        must_sqlite(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
-        out.latency_us.push_back(us_between(c0, Clock::now()));
-        ++n;
-    }
-    out.per_second = static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+    const auto until = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    while (Clock::now() < until && (max_commits < 0 || static_cast<long>(out.latency_us.size()) < max_commits))
+        out.latency_us.push_back(raw.commit_us());
+    out.per_second = static_cast<double>(out.latency_us.size()) /
+                     std::chrono::duration<double>(Clock::now() - t0).count();
     return out;
 }
 
-std::vector<double> raw_zmq_round_trips_us(int count) {
-    zmq::context_t ctx(1);
-    zmq::socket_t router(ctx, zmq::socket_type::router);
-    router.set(zmq::sockopt::linger, 0);
-    router.bind("tcp://127.0.0.1:*");
-    const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
-    const int warmup = 100;
-    std::thread echo([&router, total = count + warmup] {
-        for (int i = 0; i < total; ++i) {
+struct ZmqEcho::Impl {
+    zmq::context_t ctx{1};
+    zmq::socket_t router{ctx, zmq::socket_type::router};
+    zmq::socket_t dealer{ctx, zmq::socket_type::dealer};
+    std::thread echo;
+    const std::string body = std::string(220, 'x');
+};
+
+ZmqEcho::ZmqEcho() : impl_(std::make_unique<Impl>()) {
+    impl_->router.set(zmq::sockopt::linger, 0);
+    impl_->dealer.set(zmq::sockopt::linger, 0);
+    impl_->router.bind("tcp://127.0.0.1:*");
+    impl_->dealer.connect(impl_->router.get(zmq::sockopt::last_endpoint));
+    impl_->echo = std::thread([i = impl_.get()] {
+        for (;;) {
             zmq::message_t id, empty, body;
-            if (!router.recv(id) || !router.recv(empty) || !router.recv(body)) return;
-            router.send(id, zmq::send_flags::sndmore);
-            router.send(empty, zmq::send_flags::sndmore);
-            router.send(body, zmq::send_flags::none);
+            if (!i->router.recv(id) || !i->router.recv(empty) || !i->router.recv(body)) return;
+            if (body.size() == 0) return;  // the destructor's stop message
+            i->router.send(id, zmq::send_flags::sndmore);
+            i->router.send(empty, zmq::send_flags::sndmore);
+            i->router.send(body, zmq::send_flags::none);
         }
     });
-    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
-    dealer.set(zmq::sockopt::linger, 0);
-    dealer.connect(endpoint);
-    // About the size of a payment.start request.
-    const std::string body(220, 'x');
+    for (int k = 0; k < 100; ++k) (void)round_trip_us();  // connection and allocator warm-up
+}
+
+ZmqEcho::~ZmqEcho() {
+    impl_->dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+    impl_->dealer.send(zmq::message_t(), zmq::send_flags::none);
+    impl_->echo.join();
+}
+
+double ZmqEcho::round_trip_us() {
+    const auto t0 = Clock::now();
+    impl_->dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+    impl_->dealer.send(zmq::buffer(impl_->body), zmq::send_flags::none);
+    zmq::message_t empty, reply;
+    if (!impl_->dealer.recv(empty) || !impl_->dealer.recv(reply)) return -1;
+    return us_between(t0, Clock::now());
+}
+
+std::vector<double> raw_zmq_round_trips_us(int count) {
+    ZmqEcho echo;
     std::vector<double> us;
     us.reserve(static_cast<std::size_t>(count));
-    for (int i = 0; i < count + warmup; ++i) {
-        const auto t0 = Clock::now();
-        dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
-        dealer.send(zmq::buffer(body), zmq::send_flags::none);
-        zmq::message_t empty, reply;
-        if (!dealer.recv(empty) || !dealer.recv(reply)) break;
-        if (i >= warmup) us.push_back(us_between(t0, Clock::now()));
-    }
-    echo.join();
+    for (int i = 0; i < count; ++i) us.push_back(echo.round_trip_us());
     return us;
 }
 
