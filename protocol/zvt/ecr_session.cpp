@@ -19,6 +19,7 @@ std::string_view operation_name(Operation op) {
         case Operation::status_enquiry: return "status_enquiry";
         case Operation::diagnosis: return "diagnosis";
         case Operation::log_off: return "log_off";
+        case Operation::read_card: return "read_card";
     }
     return "unknown";
 }
@@ -60,6 +61,7 @@ TransactionData transaction_data(const Message& m) {
     d.time_hhmmss = f.time_hhmmss;
     d.date_mmdd = f.date_mmdd;
     d.totals = f.totals;
+    d.track2 = f.track2;
     return d;
 }
 
@@ -152,6 +154,12 @@ Message EcrSession::build_command(const OperationRequest& r) const {
         case Operation::log_off:
             m.command = Command::log_off;
             break;
+        case Operation::read_card:
+            // §2.21: <timeout s>; no card-type restriction (19) and no dialog control (FC):
+            // the PT's defaults ("insert / swipe card") suit a customer card.
+            m.command = Command::read_card;
+            m.timeout_s = r.card_timeout_s;
+            break;
     }
     m.control = static_cast<std::uint16_t>(m.command);
     return m;
@@ -180,7 +188,8 @@ std::vector<EcrAction> EcrSession::step(const EcrEvent& event) {
             } else if constexpr (std::is_same_v<E, AbortRequested>) {
                 // The ECR is not master while the PT works, but terminals accept 06 B0 while
                 // waiting for the card ([CC-PRAEZ] 3.2.21); an answer 84 xx just means "too late".
-                if (!financial() || committed_ || abort_sent_) return;
+                // §2.23: Read Card explicitly allows 06 B0 while the PT waits for the card.
+                if ((!financial() && req_.op != Operation::read_card) || committed_ || abort_sent_) return;
                 if (phase_ == Phase::awaiting_ack) {
                     abort_pending_ = true;  // sent once the PT has accepted the command
                 } else if (phase_ == Phase::pt_master) {
@@ -234,7 +243,7 @@ void EcrSession::on_start(const OperationRequest& r, std::vector<EcrAction>& out
 void EcrSession::on_apdu(const Apdu& a, std::vector<EcrAction>& out) {
     if (phase_ == Phase::idle) return;  // late frame after a finished operation: nothing to do
     const Command sent = build_command(req_).command;
-    auto decoded = decode_message(a, DecodeContext{sent});
+    auto decoded = decode_message(a, DecodeContext{sent, req_.op == Operation::read_card});
     if (!decoded) {
         if (phase_ == Phase::awaiting_ack) {
             out.emplace_back(CloseLink{"undecodable answer: " + decoded.error().to_string()});

@@ -33,6 +33,7 @@ enum class Operation : std::uint8_t {
     status_enquiry,   // 05 01 (§2.56)
     diagnosis,        // 06 70 (§2.17)
     log_off,          // 06 02 (§2.24), no completion
+    read_card,        // 06 C0 (§2.21): the PT reads a card for the ECR (our customer cards)
 };
 std::string_view operation_name(Operation op);
 
@@ -56,6 +57,7 @@ struct OperationRequest {
     std::optional<std::uint16_t> receipt_no;     // reversal, book total
     std::optional<std::uint32_t> trace;          // book total
     std::optional<std::uint16_t> last_receipt;   // for receipt sync (1F1F); nullopt -> empty tag
+    std::uint8_t card_timeout_s = 30;            // read card: how long the PT waits for a card
 };
 
 // ---- events ---------------------------------------------------------------------------
@@ -96,6 +98,7 @@ struct TransactionData {
     std::optional<std::uint32_t> time_hhmmss;
     std::optional<std::uint16_t> date_mmdd;
     std::optional<EodTotals> totals;           // end of day
+    std::optional<std::string> track2;         // read card only (digits, '=' separator)
     friend bool operator==(const TransactionData&, const TransactionData&) = default;
 };
 

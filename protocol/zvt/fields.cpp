@@ -148,7 +148,7 @@ Bytes encode_totals(const EodTotals& t) {
 
 // Stores one decoded BMP value in `f`. `at` is the offset of the value.
 std::optional<DecodeError> store(Fields& f, std::uint8_t bmp, const BmpFormat& fmt, ByteView v,
-                                 std::size_t at) {
+                                 std::size_t at, FieldOptions opt) {
     if (fmt.kind == K::bcd && !(bmp == 0x87 && v[0] == 0xFF && v[1] == 0xFF) && !bcd_valid(v))
         return err(Error::bmp_bad_bcd, at, bmp_hex(bmp) + " = " + to_hex(v));
     const auto u = [&] { return bcd_value(v); };
@@ -181,6 +181,13 @@ std::optional<DecodeError> store(Fields& f, std::uint8_t bmp, const BmpFormat& f
             break;
         }
         case 0x23:
+            f.track_length = v.size();
+            if (opt.keep_track2) {
+                auto t = track2_from_nibbles(v);
+                if (!t) return err(Error::bmp_bad_bcd, at, "BMP 23 track 2 is not digits with a D separator");
+                f.track2 = std::move(*t);
+            }
+            break;
         case 0x24:
         case 0x2D: f.track_length = v.size(); break;  // never keep track data (PAN inside)
         case 0x27: f.result_code = v[0]; break;
@@ -273,6 +280,7 @@ std::map<std::uint8_t, Bytes> encode_each(const Fields& f) {
     bcd(0x17, f.card_sequence, 2);
     bin(0x19, f.payment_type);
     if (f.masked_pan) var(0x22, pan_to_nibbles(*f.masked_pan));
+    if (f.track2) var(0x23, track2_to_nibbles(*f.track2));
     bin(0x27, f.result_code);
     bcd(0x29, f.tid, 4);
     if (f.vu_number) {
@@ -404,7 +412,48 @@ Bytes pan_to_nibbles(std::string_view pan) {
     return out;
 }
 
-Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base) {
+std::optional<std::string> track2_from_nibbles(ByteView bytes) {
+    // Track 2 in BMP 23: packed digits, D as the field separator (ISO/IEC 7813 '='), F pads
+    // an odd count at the end (PA00P015 ch. 13).
+    std::string out;
+    bool padding = false;
+    for (std::uint8_t b : bytes) {
+        for (std::uint8_t nib : {static_cast<std::uint8_t>(b >> 4), static_cast<std::uint8_t>(b & 0x0F)}) {
+            if (nib == 0x0F) {
+                padding = true;
+            } else if (padding) {
+                return std::nullopt;
+            } else if (nib <= 9) {
+                out += static_cast<char>('0' + nib);
+            } else if (nib == 0x0D) {
+                out += '=';
+            } else {
+                return std::nullopt;
+            }
+        }
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
+Bytes track2_to_nibbles(std::string_view track2) {
+    Bytes out;
+    std::uint8_t cur = 0;
+    bool high = true;
+    for (char c : track2) {
+        const std::uint8_t nib = c == '=' ? 0x0D : static_cast<std::uint8_t>(c - '0');
+        if (high) {
+            cur = static_cast<std::uint8_t>(nib << 4);
+        } else {
+            out.push_back(static_cast<std::uint8_t>(cur | nib));
+        }
+        high = !high;
+    }
+    if (!high) out.push_back(static_cast<std::uint8_t>(cur | 0x0F));
+    return out;
+}
+
+Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base, FieldOptions opt) {
     Fields f;
     std::bitset<256> seen;
     ByteReader r(bytes);
@@ -454,7 +503,7 @@ Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base) {
             return unexpected(err(Error::bmp_truncated, value_at,
                                   bmp_hex(bmp) + " needs " + std::to_string(len) + " bytes, " +
                                       std::to_string(left) + " left"));
-        if (auto e = store(f, bmp, *fmt, *v, value_at)) return unexpected(std::move(*e));
+        if (auto e = store(f, bmp, *fmt, *v, value_at, opt)) return unexpected(std::move(*e));
         f.order.bmps.push_back(bmp);
     }
     return f;

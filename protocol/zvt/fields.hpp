@@ -23,8 +23,12 @@ struct BmpFormat {
 /// Format of a BMP of the spec's summary table; nullopt for a number not in it.
 std::optional<BmpFormat> bmp_format(std::uint8_t bmp);
 
+struct FieldOptions {
+    bool keep_track2 = false;  // see DecodeContext::keep_track2
+};
+
 /// Decodes BMPs filling all of `bytes`; error offsets are `base` + position.
-Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base = 0);
+Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base = 0, FieldOptions opt = {});
 /// Appends the present fields as BMPs (wire order first, then canonical order).
 void encode_fields(const Fields& f, Bytes& out);
 
@@ -33,6 +37,10 @@ void encode_fields(const Fields& f, Bytes& out);
 std::optional<std::string> pan_from_nibbles(ByteView bcd);
 /// Inverse: digits and '*' to nibbles, padded with F.
 Bytes pan_to_nibbles(std::string_view pan);
+
+/// Track 2 (BMP 23) nibbles <-> digits with '=' for the D separator; F pads at the end.
+std::optional<std::string> track2_from_nibbles(ByteView bytes);
+Bytes track2_to_nibbles(std::string_view track2);
 
 /// LLVAR/LLLVAR prefix (PA00P016 §5.2.8: each length digit in the low nibble of an Fx byte).
 void put_llvar(Bytes& out, std::size_t digits, std::size_t length);

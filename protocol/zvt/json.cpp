@@ -101,6 +101,8 @@ json::object fields_to_json(const Fields& f) {
     num("payment_type", f.payment_type);
     if (f.masked_pan) o["masked_pan"] = *f.masked_pan;
     num("track_length", f.track_length);
+    // Read Card data: only its shape, never the number (it may be any card).
+    if (f.track2) o["track2"] = std::string(f.track2->size(), '*');
     if (f.result_code)
         o["result_code"] = {{"code", *f.result_code}, {"text", result_code_text(*f.result_code)}};
     num("tid", f.tid);

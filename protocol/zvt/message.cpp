@@ -9,7 +9,7 @@
 namespace pb::zvt {
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 24> kNames{{
+constexpr std::array<std::pair<Command, std::string_view>, 25> kNames{{
     {Command::registration, "registration"},
     {Command::authorisation, "authorisation"},
     {Command::log_off, "log_off"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<Command, std::string_view>, 24> kNames{{
     {Command::end_of_day, "end_of_day"},
     {Command::diagnosis, "diagnosis"},
     {Command::abort, "abort"},
+    {Command::read_card, "read_card"},
     {Command::print_line, "print_line"},
     {Command::print_text_block, "print_text_block"},
     {Command::status_enquiry, "status_enquiry"},
@@ -57,9 +58,9 @@ std::optional<DecodeError> read_password(ByteReader& r, Message& m) {
     return std::nullopt;
 }
 
-std::optional<DecodeError> read_fields(ByteReader& r, Message& m) {
+std::optional<DecodeError> read_fields(ByteReader& r, Message& m, DecodeContext ctx = {}) {
     const std::size_t at = r.position();
-    auto f = decode_fields(r.rest(), at);
+    auto f = decode_fields(r.rest(), at, FieldOptions{ctx.keep_track2});
     if (!f) return std::move(f.error());
     m.fields = std::move(*f);
     return std::nullopt;
@@ -213,11 +214,20 @@ std::optional<DecodeError> decode_body(ByteReader& r, Message& m, DecodeContext 
                 m.raw.assign(rest.begin(), rest.end());
             return std::nullopt;
         }
+        case Command::read_card: {
+            // §2.21: <timeout, 1 byte binary seconds>[19 card-type][FC dialog-control][06 TLV].
+            const auto t = r.u8();
+            if (!t) return DecodeError{Error::field_missing, 0, "read-card timeout"};
+            m.timeout_s = *t;
+            return read_fields(r, m);
+        }
         case Command::unknown: {
             const auto rest = r.rest();
             m.raw.assign(rest.begin(), rest.end());
             return std::nullopt;
         }
+        case Command::status_information:
+            return read_fields(r, m, ctx);
         default:
             return read_fields(r, m);
     }
@@ -314,6 +324,10 @@ Apdu encode_message(const Message& m) {
         case Command::negative_ack:
             encode_fields(m.fields, d);
             d.insert(d.end(), m.raw.begin(), m.raw.end());
+            break;
+        case Command::read_card:
+            d.push_back(m.timeout_s.value_or(0));
+            encode_fields(m.fields, d);
             break;
         case Command::unknown:
             d = m.raw;

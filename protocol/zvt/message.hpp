@@ -33,6 +33,7 @@ enum class Command : std::uint16_t {
     end_of_day = 0x0650,            // §2.16
     diagnosis = 0x0670,             // §2.17
     abort = 0x06B0,                 // §2.23
+    read_card = 0x06C0,             // §2.21
     print_line = 0x06D1,            // §3.5
     print_text_block = 0x06D3,      // §3.6
     status_enquiry = 0x0501,        // §2.56
@@ -79,6 +80,10 @@ struct Fields {
     std::optional<std::uint8_t> payment_type;       // 19 (status byte / payment type)
     std::optional<std::string> masked_pan;          // 22, LLVAR BCD; 'E' nibbles -> '*'
     std::optional<std::size_t> track_length;        // 23/24/2D length only
+    /// 23 as digits with '=' for the D separator, kept only when decoding the answer to a
+    /// Read Card (06 C0, §2.21) with DecodeContext::keep_track2: the ECR reads its own
+    /// customer cards (a commitment card's number) that way. Never logged in full.
+    std::optional<std::string> track2;
     std::optional<std::uint8_t> result_code;        // 27
     std::optional<std::uint32_t> tid;               // 29, 4 byte BCD (8 digits)
     std::optional<std::string> vu_number;           // 2A, 15 byte ASCII
@@ -124,6 +129,7 @@ struct Message {
                                                // status (after 05 01), 06 1E result code,
                                                // 84 xx error id
     std::optional<std::uint8_t> timeout_min;   // 04 FF optional BCD minutes
+    std::optional<std::uint8_t> timeout_s;     // 06 C0 read-card timeout, 1 byte binary (§2.21)
     std::optional<std::string> sw_version;     // 06 0F after 05 01 (LLLVAR)
     std::optional<std::uint8_t> print_attribute;  // 06 D1
     std::optional<std::string> print_text;        // 06 D1 (bytes as chars, CP437 untouched)
@@ -137,6 +143,9 @@ struct Message {
 /// Status Enquiry carries <LLLVAR sw-version><terminal status> instead of BMPs (§2.56).
 struct DecodeContext {
     Command in_reply_to = Command::unknown;
+    /// Keep BMP 23 (track 2) as Fields::track2. Only the answer to our own Read Card may;
+    /// everywhere else track data is reduced to its length (no PAN is ever kept).
+    bool keep_track2 = false;
 };
 
 /// Offsets in a DecodeError are relative to the start of the APDU's data block.

@@ -344,6 +344,18 @@ Actions Engine::set_fault(std::string_view spec) {
     return out;
 }
 
+Actions Engine::set_read_card(std::string_view track2) {
+    Actions out;
+    if (auto r = check_track2(track2); !r) {
+        out.push_back(Log{r.error()});
+        return out;
+    }
+    scenario_.read_card_track2 = std::string(track2);
+    // The journal shows that a card was set, never its number.
+    out.push_back(Journal{{{"event", "read_card_set"}, {"present", !track2.empty()}}});
+    return out;
+}
+
 Actions Engine::clear_fault(std::string_view name) {
     Actions out;
     if (auto r = scenario_.faults.clear(name); !r) {
@@ -470,6 +482,9 @@ Actions Engine::start(const Message& m, const Now&) {
         case Command::end_of_day:
             start_end_of_day(out);
             return out;
+        case Command::read_card:
+            start_read_card(m, out);
+            return out;
         default:
             // [ZVT-CMD] ch. 10: 83 "function not possible".
             out.push_back(Log{"unsupported command " + std::string(zvt::command_name(m.command))});
@@ -525,6 +540,31 @@ void Engine::start_payment_like(const Message& m, TxKind kind, Actions& out) {
     }
     queue_intermediate(kPleaseWait);
     steps_.push_back(Step::of(Step::Kind::host));
+}
+
+void Engine::start_read_card(const Message& m, Actions& out) {
+    // [ZVT-CMD] §2.21: the PT asks for a card, sends its data in a Status-Information and
+    // ends with Completion; without a card, Abort 6C once the command's timeout has passed.
+    // 06 B0 is allowed meanwhile (§2.23).
+    out.push_back(Send{ack()});
+    cancellable_ = true;
+    queue_intermediate(kInsertCard);
+    const auto timeout = m.timeout_s.value_or(0) > 0 ? std::chrono::milliseconds(*m.timeout_s * 1000)
+                                                      : scenario_.card_timeout;
+    if (scenario_.read_card_track2.empty()) {
+        out.push_back(Journal{{{"event", "read_card"}, {"card", false}}});
+        steps_.push_back(Step::wait_of(std::min(timeout, scenario_.card_timeout)));
+        steps_.push_back(Step::abort_of(zvt::rc::abort_timeout_or_key));
+        return;
+    }
+    if (scenario_.card_delay.count() > 0) steps_.push_back(Step::wait_of(scenario_.card_delay));
+    Message si = command(Command::status_information);
+    si.fields.result_code = 0x00;
+    si.fields.track2 = scenario_.read_card_track2;
+    queue_send(std::move(si));
+    queue_send(command(Command::completion), Role::completion);
+    steps_.push_back(Step::of(Step::Kind::finish));
+    out.push_back(Journal{{{"event", "read_card"}, {"card", true}}});
 }
 
 void Engine::start_reference(const Message& m, TxKind kind, Actions& out) {

@@ -107,6 +107,8 @@ public:
     /// Run-time fault control; changes are journaled.
     Actions set_fault(std::string_view spec);
     Actions clear_fault(std::string_view name);
+    /// The card the next Read Cards find (track 2, '' = none); journaled.
+    Actions set_read_card(std::string_view track2);
     FaultSet& faults() { return scenario_.faults; }
     const Scenario& scenario() const { return scenario_; }
     const PersistentState& state() const { return state_; }
@@ -175,6 +177,7 @@ private:
     void start_payment_like(const zvt::Message& m, TxKind kind, Actions& out);
     void start_reference(const zvt::Message& m, TxKind kind, Actions& out);
     void start_end_of_day(Actions& out);
+    void start_read_card(const zvt::Message& m, Actions& out);
     void start_repeat_receipt(const zvt::Message& m, Actions& out);
     void run(const Now& now, Actions& out);
     void host_decision(const Now& now, Actions& out);

@@ -1,5 +1,6 @@
 #include "simulators/zvt/scenario.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -140,6 +141,11 @@ Result read_scenario(const json::object& root, Scenario& s) {
         if (auto r = read_ms(t, "ack_timeout_ms", s.ack_timeout); !r) return r;
         if (auto r = read_ms(t, "status_repeat_ms", s.status_repeat); !r) return r;
     }
+    if (auto it = root.find("read_card"); it != root.end()) {
+        if (!it->value().is_object()) return unexpected(std::string("[read_card] must be a table"));
+        if (auto r = read_string(it->value().as_object(), "track2", s.read_card_track2); !r) return r;
+        if (auto r = check_track2(s.read_card_track2); !r) return r;
+    }
     if (auto it = root.find("rules"); it != root.end()) {
         if (!it->value().is_array()) return unexpected(std::string("[[rules]] must be an array of tables"));
         for (const auto& v : it->value().as_array()) {
@@ -183,6 +189,16 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 }  // namespace
+
+Expected<void, std::string> check_track2(std::string_view t) {
+    if (t.empty()) return {};
+    if (t.size() > 37) return unexpected("track 2 has " + std::to_string(t.size()) + " characters, at most 37");
+    if (t.front() == '=') return unexpected(std::string("track 2 must start with the card number"));
+    if (t.find_first_not_of("0123456789=") != std::string_view::npos)
+        return unexpected(std::string("track 2 must be digits with one '=' separator"));
+    if (std::count(t.begin(), t.end(), '=') > 1) return unexpected(std::string("track 2 has more than one '='"));
+    return {};
+}
 
 const std::vector<AmountRule>& default_rules() {
     static const std::vector<AmountRule> rules = [] {

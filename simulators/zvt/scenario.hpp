@@ -50,11 +50,19 @@ struct Scenario {
     std::chrono::milliseconds ack_timeout{5000};   // ECR answer to PT messages (T3)
     std::chrono::milliseconds status_repeat{2000}; // after 84 9C to 04 0F (§2.2.6)
     std::vector<AmountRule> rules;                 // checked before the default rules
+    /// The card a Read Card (06 C0, §2.21) finds: track 2 as digits with '=' (a customer
+    /// card such as a commitment card). Empty: no card is presented, 06 1E 6C after the
+    /// command's timeout.
+    std::string read_card_track2;
     FaultSet faults;
 
     /// The rule for an amount: scenario rules first, then the built-in ones (README).
     AmountRule rule_for(std::int64_t amount) const;
 };
+
+/// Track 2 for Read Card: empty (no card) or 1..37 characters (ISO/IEC 7813), digits with at
+/// most one '=' after at least one digit. The error says what is wrong.
+Expected<void, std::string> check_track2(std::string_view track2);
 
 /// Built-in amount rules (documented in simulators/README.md).
 const std::vector<AmountRule>& default_rules();

@@ -425,6 +425,10 @@ std::string ServerImpl::control_command(const std::string& line, bool& quit) {
         for (auto n : fault_names()) out += std::string(n) + "\n";
         return out + ok();
     }
+    if (cmd == "card" && words.size() == 3 && words[1] == "read") {
+        // card read TRACK2 | card read none: the card the next Read Card (06 C0) finds.
+        return apply_logged(engine_.set_read_card(words[2] == "none" ? "" : words[2]));
+    }
     if (cmd == "journal") {
         std::string out;
         std::ifstream in(journal_.path());
@@ -441,7 +445,7 @@ std::string ServerImpl::control_command(const std::string& line, bool& quit) {
         return ok();
     }
     if (cmd == "help") {
-        return std::string("status\nfault set NAME[=VALUE]...\nfault clear [NAME]\nfault list\njournal\nshutdown\n") + ok();
+        return std::string("status\nfault set NAME[=VALUE]...\nfault clear [NAME]\nfault list\ncard read TRACK2|none\njournal\nshutdown\n") + ok();
     }
     return err("unknown command '" + line + "' (try help)");
 }

@@ -637,6 +637,57 @@ TEST(SimEngine, StatusEnquiryReportsTerminalStatus) {
     EXPECT_EQ(status(), 0x00);
 }
 
+TEST(SimEngine, ReadCardSendsTheConfiguredTrack2ThenCompletes) {
+    Scenario sc;
+    sc.read_card_track2 = "7700112233=2612";
+    Harness h(sc);
+    h.register_ecr(0x8E);
+    Message rc = cmd(Command::read_card);
+    rc.timeout_s = 20;
+    h.send(rc);
+    h.run_to_idle();
+    EXPECT_EQ(h.seen.commands(), (std::vector{Command::positive_ack, Command::intermediate_status,
+                                              Command::status_information, Command::completion}));
+    const Message* si = h.seen.first(Command::status_information);
+    ASSERT_NE(si, nullptr);
+    EXPECT_EQ(si->fields.result_code, 0x00);
+    EXPECT_EQ(si->fields.track2, "7700112233=2612");
+    ASSERT_NE(h.seen.event("read_card"), nullptr);
+    EXPECT_EQ(h.seen.event("read_card")->at("card").as_bool(), true);
+    EXPECT_TRUE(h.engine.state().batch.empty()) << "reading a card is no transaction";
+}
+
+TEST(SimEngine, ReadCardWithoutACardAbortsWith6CAfterTheTimeout) {
+    Scenario sc;
+    sc.card_timeout = 3000ms;
+    Harness h(sc);
+    Message rc = cmd(Command::read_card);
+    rc.timeout_s = 2;
+    h.send(rc);
+    h.run_to_idle();
+    const Message* abort = h.seen.first(Command::abort_from_pt);
+    ASSERT_NE(abort, nullptr);
+    EXPECT_EQ(abort->status, zvt::rc::abort_timeout_or_key);
+    EXPECT_EQ(h.clock, 2000ms) << "the command's own timeout, when shorter";
+}
+
+TEST(SimEngine, ReadCardCanBeAbortedAndTheCardIsSetAtRunTime) {
+    Scenario sc;
+    sc.card_delay = 1000ms;  // the customer is still looking for the card
+    Harness h(sc);
+    h.seen.take(h.engine.set_read_card("12=34=5"));
+    EXPECT_EQ(h.seen.event("read_card_set"), nullptr) << "bad track 2 refused";
+    h.seen.take(h.engine.set_read_card("7700999=1"));
+    ASSERT_NE(h.seen.event("read_card_set"), nullptr);
+    EXPECT_EQ(h.engine.scenario().read_card_track2, "7700999=1");
+    h.send(cmd(Command::read_card));
+    h.answer();  // the ECR acknowledges "insert card"
+    h.send(cmd(Command::abort));
+    h.run_to_idle();
+    EXPECT_EQ(h.seen.first(Command::status_information), nullptr);
+    ASSERT_NE(h.seen.first(Command::abort_from_pt), nullptr);
+}
+
 TEST(SimEngine, DiagnosisAndLogOff) {
     Harness h;
     h.register_ecr(0x8E);

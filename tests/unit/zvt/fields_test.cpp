@@ -268,5 +268,60 @@ TEST(ZvtTables, TextsAndBrands) {
     EXPECT_EQ(card_type_for_brand(CardBrand::bankaxept), 0);
 }
 
+
+// ---- Read Card (06 C0, PA00P015 §2.21) -------------------------------------------------
+
+TEST(ZvtReadCard, CommandFromCaptureDecodesAndReencodesByteForByte) {
+    // [EVEREST] capture quoted in shared/protocols/zvt.md §1.4: timeout 15 s, card type 10,
+    // dialog control 02, a TLV container.
+    const Bytes wire = from_hex("06 C0 0F 0F 19 10 FC 02 06 08 1F 15 01 D0 1F 60 01 07").value();
+    const auto m = decode_message(decode_apdu(wire).value());
+    ASSERT_TRUE(m) << m.error().to_string();
+    EXPECT_EQ(m->command, Command::read_card);
+    EXPECT_EQ(m->timeout_s, 15);
+    EXPECT_EQ(m->fields.payment_type, 0x10);
+    ASSERT_TRUE(m->fields.tlv);
+    EXPECT_EQ(m->fields.tlv->size(), 2u);
+    EXPECT_EQ(encode_apdu(encode_message(*m)), wire);
+    EXPECT_EQ(command_name(Command::read_card), "read_card");
+}
+
+TEST(ZvtReadCard, MissingTimeoutIsAnError) {
+    const auto m = decode_message(decode_apdu(from_hex("06 C0 00").value()).value());
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().code, Error::field_missing);
+}
+
+TEST(ZvtReadCard, Track2IsKeptOnlyInTheAnswerToReadCard) {
+    // 04 0F: result 00, 23 = "7700112233=2612" packed (D separator, F pad).
+    const Bytes wire = from_hex("04 0F 0D 27 00 23 F0 F8 77 00 11 22 33 D2 61 2F").value();
+    const auto plain = decode_message(decode_apdu(wire).value());
+    ASSERT_TRUE(plain) << plain.error().to_string();
+    EXPECT_FALSE(plain->fields.track2);
+    EXPECT_EQ(plain->fields.track_length, 8u);
+
+    const auto kept = decode_message(decode_apdu(wire).value(), DecodeContext{Command::read_card, true});
+    ASSERT_TRUE(kept) << kept.error().to_string();
+    EXPECT_EQ(kept->fields.track2, "7700112233=2612");
+    EXPECT_EQ(encode_apdu(encode_message(*kept)), wire);
+}
+
+TEST(ZvtReadCard, BadTrack2NibblesAreRefusedWithTheirPlace) {
+    // A nibble B is neither a digit nor the separator.
+    const Bytes wire = from_hex("04 0F 06 27 00 23 F0 F1 1B").value();
+    const auto m = decode_message(decode_apdu(wire).value(), DecodeContext{Command::read_card, true});
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().code, Error::bmp_bad_bcd);
+    EXPECT_NE(m.error().to_string().find("BMP 23"), std::string::npos);
+}
+
+TEST(ZvtReadCard, Track2NibbleCodecRoundTrips) {
+    EXPECT_EQ(track2_to_nibbles("12=3"), from_hex("12 D3").value());
+    EXPECT_EQ(track2_to_nibbles("12=34"), from_hex("12 D3 4F").value());
+    EXPECT_EQ(track2_from_nibbles(from_hex("12 D3 4F").value()), "12=34");
+    EXPECT_FALSE(track2_from_nibbles(from_hex("1F 23").value()));  // F only pads at the end
+    EXPECT_FALSE(track2_from_nibbles(from_hex("FF").value()));     // nothing but padding
+}
+
 }  // namespace
 }  // namespace pb::zvt

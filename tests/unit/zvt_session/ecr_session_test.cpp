@@ -345,6 +345,48 @@ TEST(EcrSession, RepeatReceiptDeliversTheLastResultWithoutCommittingAnything) {
     EXPECT_EQ(f.data->receipt_no, 34);
 }
 
+TEST(EcrSession, ReadCardDeliversTrack2WithoutPersistingAnything) {
+    EcrSession s(config());
+    OperationRequest r;
+    r.op = Operation::read_card;
+    r.card_timeout_s = 20;
+    EXPECT_EQ(sent_hex(s.step(StartRequested{r})), "06 c0 01 14");  // §2.21: timeout 20 s
+    s.step(ApduReceived{pt(kAck)});
+    auto p = only<Progress>(s.step(ApduReceived{pt("04 FF 01 0A")}));  // insert card
+    EXPECT_EQ(p.code, 0x0A);
+    auto a = s.step(ApduReceived{pt("04 0F 0D 27 00 23 F0 F8 77 00 11 22 33 D2 61 2F")});
+    EXPECT_EQ(sent_hex(a), "80 00 00");
+    EXPECT_TRUE(all_of<PersistResult>(a).empty());
+    auto f = only<Finished>(s.step(ApduReceived{pt("06 0F 00")}));
+    EXPECT_EQ(f.op, Operation::read_card);
+    EXPECT_EQ(f.outcome, Outcome::done);
+    ASSERT_TRUE(f.data);
+    EXPECT_EQ(f.data->track2, "7700112233=2612");
+}
+
+TEST(EcrSession, ReadCardMayBeAbortedWhileThePtWaitsForTheCard) {
+    // §2.23: 06 B0 is allowed during Read Card; the PT answers with 06 1E.
+    EcrSession s(config());
+    start(s, Operation::read_card);
+    s.step(ApduReceived{pt(kAck)});
+    EXPECT_EQ(sent_hex(s.step(AbortRequested{})), "06 b0 00");
+    s.step(ApduReceived{pt(kAck)});
+    auto f = only<Finished>(s.step(ApduReceived{pt("06 1E 01 6C")}));
+    EXPECT_EQ(f.outcome, Outcome::rejected);
+    EXPECT_EQ(f.result_code, 0x6C);
+    EXPECT_FALSE(f.data);
+}
+
+TEST(EcrSession, OtherOperationsNeverKeepTrack2) {
+    EcrSession s(config());
+    start(s, Operation::repeat_receipt);
+    s.step(ApduReceived{pt(kAck)});
+    s.step(ApduReceived{pt("04 0F 0D 27 00 23 F0 F8 77 00 11 22 33 D2 61 2F")});
+    auto f = only<Finished>(s.step(ApduReceived{pt("06 0F 00")}));
+    ASSERT_TRUE(f.data);
+    EXPECT_FALSE(f.data->track2);
+}
+
 TEST(EcrSession, EndOfDayTotalsAreDurableBeforeTheAck) {
     EcrSession s(config());
     auto a = start(s, Operation::end_of_day);
