@@ -498,6 +498,25 @@ void read_upstream_service(Reader& r, const toml::table& t, const std::string& p
     if (auto v = r.integer(t, "timeout_ms", path, 50, 120000)) u.timeout = std::chrono::milliseconds(*v);
 }
 
+void read_commitment_cards(Reader& r, const toml::table& t, CommitmentCardsConfig& c) {
+    const std::string path = "commitment_cards";
+    r.check_keys(t, path, {"iins", "id_prefix", "read_timeout_s"});
+    r.strings(t, "iins", path, [&](const std::string& v, const std::string& p, const toml::source_region& src) {
+        if (v.empty() || v.size() > 11 || v.find_first_not_of("0123456789") != std::string::npos)
+            r.error(p, src, "must be 1..11 digits (a card-number prefix), got \"" + v + "\"");
+        else
+            c.iins.push_back(v);
+    });
+    if (auto v = r.string(t, "id_prefix", path, false)) {
+        if (v->size() > 16 || v->find_first_of(" \t\r\n\"") != std::string::npos)
+            r.error(Reader::join(path, "id_prefix"), t.get("id_prefix")->source(),
+                    "must be at most 16 characters without spaces or quotes");
+        else
+            c.id_prefix = *v;
+    }
+    if (auto v = r.integer(t, "read_timeout_s", path, 1, 120)) c.read_timeout_s = static_cast<unsigned>(*v);
+}
+
 void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const std::filesystem::path& base) {
     r.check_keys(t, "upstream", {"commitment", "outbox"});
     if (auto* c = r.table(t, "commitment", "upstream")) {
@@ -525,7 +544,8 @@ Expected<Config, ConfigErrors> build(const toml::table& root, std::string source
     cfg.source = std::move(source);
     std::filesystem::path base = std::filesystem::path(cfg.source).parent_path();
 
-    r.check_keys(root, "", {"erp", "terminal", "ledger", "issuer", "operator", "log", "http", "upstream"});
+    r.check_keys(root, "", {"erp", "terminal", "ledger", "issuer", "operator", "log", "http", "upstream",
+                            "commitment_cards"});
     if (auto* t = r.table(root, "erp", "")) read_erp(r, *t, cfg.erp, base);
     if (auto* t = r.table(root, "ledger", ""))
         read_ledger(r, *t, cfg.ledger);
@@ -534,6 +554,7 @@ Expected<Config, ConfigErrors> build(const toml::table& root, std::string source
     if (auto* t = r.table(root, "log", "")) read_log(r, *t, cfg.log);
     if (auto* t = r.table(root, "http", "")) read_http(r, *t, cfg.http);
     if (auto* t = r.table(root, "upstream", "")) read_upstream(r, *t, cfg.upstream, base);
+    if (auto* t = r.table(root, "commitment_cards", "")) read_commitment_cards(r, *t, cfg.commitment_cards);
 
     std::set<std::string> ids;
     r.tables(root, "terminal", [&](const toml::table& t, const std::string& path) {
@@ -699,6 +720,10 @@ std::string redacted_dump(const Config& c) {
     o << "upstream.outbox.retry_initial_ms = " << c.upstream.outbox.retry_initial.count()
       << "\nupstream.outbox.retry_max_ms = " << c.upstream.outbox.retry_max.count()
       << "\nupstream.outbox.dead_after_hours = " << c.upstream.outbox.dead_after.count() << "\n";
+    o << "commitment_cards.iins = [";
+    for (std::size_t i = 0; i < c.commitment_cards.iins.size(); ++i) o << (i ? ", " : "") << q(c.commitment_cards.iins[i]);
+    o << "]\ncommitment_cards.id_prefix = " << q(c.commitment_cards.id_prefix)
+      << "\ncommitment_cards.read_timeout_s = " << c.commitment_cards.read_timeout_s << "\n";
     return o.str();
 }
 

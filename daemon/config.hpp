@@ -174,6 +174,15 @@ struct UpstreamConfig {
     friend bool operator==(const UpstreamConfig&, const UpstreamConfig&) = default;
 };
 
+/// [commitment_cards]: which cards a terminal may read for the commitment flow (ZVT Read
+/// Card, erp `card.read`). Without `iins` no card read is accepted as a commitment card.
+struct CommitmentCardsConfig {
+    std::vector<std::string> iins;   // card-number prefixes (digits) of the commitment cards
+    std::string id_prefix;           // prepended to the card number: the id the service knows
+    unsigned read_timeout_s = 30;    // how long the terminal waits for the card (1..120)
+    friend bool operator==(const CommitmentCardsConfig&, const CommitmentCardsConfig&) = default;
+};
+
 struct Config {
     std::string source;  // the file it was read from
     ErpConfig erp;
@@ -184,6 +193,7 @@ struct Config {
     LogConfig log;
     HttpConfig http;
     UpstreamConfig upstream;
+    CommitmentCardsConfig commitment_cards;
 
     const TerminalConfig* terminal(std::string_view id) const;
     friend bool operator==(const Config&, const Config&) = default;

@@ -12,6 +12,7 @@
 
 #include "adapters/crash_point.hpp"
 #include "daemon/business_day.hpp"
+#include "daemon/card_read.hpp"
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
@@ -89,7 +90,7 @@ json::object evidence_json(const zvt::TransactionData& d) {
 }  // namespace
 
 // What one terminal is doing right now.
-enum class Job : std::uint8_t { none, sale, reversal, refund, recovery, end_of_day };
+enum class Job : std::uint8_t { none, sale, reversal, refund, recovery, end_of_day, read_card };
 
 namespace crash = adapters::crash;
 
@@ -110,6 +111,7 @@ constexpr std::string_view crash_prefix(Job j) {
         case Job::refund: return crash::flow_prefix(crash::Flow::refund);
         case Job::recovery: return crash::flow_prefix(crash::Flow::recovery);
         case Job::end_of_day: return crash::flow_prefix(crash::Flow::day_close);
+        case Job::read_card:
         case Job::none: return {};
     }
     return {};
@@ -147,6 +149,7 @@ struct TerminalSlot {
 
 struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentService::Impl> {
     std::chrono::minutes day_starts_at{0};  // [ledger] day_starts_at (business_day.hpp)
+    CommitmentCardsConfig cards;             // [commitment_cards]: what card.read accepts
     PaymentServiceDeps deps;
     std::map<std::string, TerminalSlot> terminals;
     std::uint64_t seq = 0;
@@ -259,6 +262,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
     // running payment is never cut short by a reload.
     void reload(const Config& next) {
         day_starts_at = next.ledger.day_starts_at;
+        cards = next.commitment_cards;
         for (const auto& tc : next.terminals) {
             TerminalSlot* s = slot(tc.id);
             if (!s) {
@@ -331,6 +335,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
 
     void on_progress(const std::string& tid, const zvt::Progress& p) {
         TerminalSlot* s = slot(tid);
+        if (s && s->job == Job::read_card) return publish(erp::PaymentProgress{"", "", tid, p.code, p.text});
         if (!s || s->job != Job::sale) return;
         auto pay = deps.ledger->reader()->payment(s->payment);
         publish(erp::PaymentProgress{payment_ref(s->payment), pay ? pay->request.order_id : "", tid, p.code, p.text});
@@ -387,6 +392,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
             case Job::reversal:
             case Job::refund: return finish_reversal_or_refund(*s, f);
             case Job::end_of_day: return finish_end_of_day(*s, f);
+            case Job::read_card: return finish_read_card(*s, f);
             case Job::none: return;
         }
     }
@@ -968,6 +974,47 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
             });
     }
 
+    // ---- card.read: the terminal reads a commitment card (ZVT Read Card, §2.21) ----------
+    void read_card(const std::string& client, const erp::Request& r, const erp::CardRead& c) {
+        if (stopping) return reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
+        if (cards.iins.empty())
+            return reply_err(client, err(ErrorCode::not_supported, "", "no commitment cards are configured ([commitment_cards] iins)", r));
+        TerminalSlot* s = slot(c.terminal);
+        if (!s) return reply_err(client, err(ErrorCode::unknown_terminal, "/terminal", "no terminal '" + c.terminal + "' is configured", r));
+        if (s->state == TerminalState::offline || s->state == TerminalState::registering)
+            return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal " + c.terminal + " is offline", r));
+        if (s->job != Job::none || s->state != TerminalState::ready)
+            return reply_err(client, err(ErrorCode::terminal_busy, "/terminal", "terminal " + c.terminal + " is busy", r));
+        zvt::OperationRequest op;
+        op.op = zvt::Operation::read_card;
+        op.card_timeout_s = static_cast<std::uint8_t>(cards.read_timeout_s);
+        s->job = Job::read_card;
+        s->client = client;
+        s->request = r;
+        if (!s->driver->begin(op)) {
+            release(*s);
+            return reply_err(client, err(ErrorCode::terminal_offline, "/terminal", "terminal " + c.terminal + " went offline", r));
+        }
+    }
+
+    void finish_read_card(TerminalSlot& s, const zvt::Finished& f) {
+        const std::string client = s.client;
+        const erp::Request r = s.request;
+        const std::string tid = s.config.id;
+        release(s);
+        if (f.outcome != zvt::Outcome::done || !f.data || f.data->result_code != 0 || !f.data->track2) {
+            std::string why = f.outcome == zvt::Outcome::done ? "the terminal reported no card data" : f.reason;
+            return reply_err(client, err(ErrorCode::no_card_read, "/terminal", "terminal " + tid + " read no card: " + why, r));
+        }
+        auto id = commitment_card_id(*f.data->track2, cards);
+        if (!id) {
+            log::info("PB_CARD_REFUSED", "terminal " + tid + ": " + id.error());
+            return reply_err(client, err(ErrorCode::commitment_invalid, "/terminal", id.error(), r));
+        }
+        log::info("PB_CARD_READ", "terminal " + tid + " read commitment card " + *id);
+        reply_ok(client, r, json::object{{"card_id", *id}, {"terminal", tid}});
+    }
+
     // ---- day-close -----------------------------------------------------------------------
     void day_close(const std::string& client, const erp::Request& r, const erp::DayCloseRun& d) {
         std::vector<TerminalSlot*> targets;
@@ -1227,6 +1274,8 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
                     day_close(client, r, body);
                 } else if constexpr (std::is_same_v<B, erp::CashReconcile>) {
                     cash_reconcile(client, r, body);
+                } else if constexpr (std::is_same_v<B, erp::CardRead>) {
+                    read_card(client, r, body);
                 } else {
                     // The upstream flows (issue 7): handled when their service is configured.
                     if (deps.upstream && deps.upstream(client, r, *this)) return;
@@ -1257,6 +1306,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
 PaymentService::PaymentService(PaymentServiceDeps deps, const Config& config) : impl_(std::make_shared<Impl>()) {
     impl_->deps = std::move(deps);
     impl_->day_starts_at = config.ledger.day_starts_at;
+    impl_->cards = config.commitment_cards;
     for (const auto& tc : config.terminals) impl_->terminals[tc.id].config = tc;
 }
 

@@ -45,6 +45,7 @@ constexpr Row kRows[] = {
     {ErrorCode::voucher_invalid, "voucher_invalid", "voucher is unknown, used or expired"},
     {ErrorCode::window_expired, "window_expired", "cancel/credit window has passed"},
     {ErrorCode::channel_not_allowed, "channel_not_allowed", "receipt channel not allowed here"},
+    {ErrorCode::no_card_read, "no_card_read", "the terminal read no card (timeout or cancelled)"},
     {ErrorCode::internal, "internal", "internal error"},
     {ErrorCode::ledger_unavailable, "ledger_unavailable", "ledger cannot record; nothing was sent"},
 };

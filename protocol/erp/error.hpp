@@ -50,6 +50,7 @@ enum class ErrorCode : std::uint16_t {
     voucher_invalid = 2104,
     window_expired = 2105,
     channel_not_allowed = 2106,
+    no_card_read = 2110,
 
     internal = 3000,
     ledger_unavailable = 3001,
@@ -72,7 +73,8 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::unknown_interim_entry, ErrorCode::request_key_conflict, ErrorCode::not_supported,
     ErrorCode::shutting_down,      ErrorCode::cannot_verify,        ErrorCode::commitment_invalid,
     ErrorCode::insufficient_balance, ErrorCode::category_blocked,   ErrorCode::voucher_invalid,
-    ErrorCode::window_expired,     ErrorCode::channel_not_allowed,  ErrorCode::internal,
+    ErrorCode::window_expired,     ErrorCode::channel_not_allowed,  ErrorCode::no_card_read,
+    ErrorCode::internal,
     ErrorCode::ledger_unavailable,
 };
 

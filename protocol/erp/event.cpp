@@ -17,7 +17,7 @@ void put(json::object& o, std::string_view key, const std::string& v) {
 }
 
 struct TopicKey {
-    std::string operator()(const PaymentProgress& b) const { return b.order_id; }
+    std::string operator()(const PaymentProgress& b) const { return b.order_id.empty() ? b.terminal : b.order_id; }
     std::string operator()(const PaymentReceipt& b) const { return b.order_id; }
     std::string operator()(const PaymentResult& b) const { return b.payment.order_id; }
     std::string operator()(const InterimChanged& b) const { return b.entry.order_id; }
@@ -30,8 +30,9 @@ struct TopicKey {
 struct BodyJson {
     json::object operator()(const PaymentProgress& b) const {
         json::object o;
-        o["payment_id"] = b.payment_id;
-        o["order_id"] = b.order_id;
+        // Without a payment while the terminal reads a card for card.read.
+        if (!b.payment_id.empty()) o["payment_id"] = b.payment_id;
+        if (!b.order_id.empty()) o["order_id"] = b.order_id;
         o["terminal"] = b.terminal;
         o["code"] = static_cast<std::int64_t>(b.code);
         o["text"] = b.text;
@@ -90,8 +91,8 @@ Expected<EventBody, ErpError> wrap(Expected<T, ErpError> v) {
 Expected<EventBody, ErpError> read_body(std::string_view type, const json::object& obj, FieldReader& r) {
     if (type == "payment.progress") {
         PaymentProgress b;
-        b.payment_id = r.id("payment_id", Need::required);
-        b.order_id = r.id("order_id", Need::required);
+        b.payment_id = r.id("payment_id", Need::optional);
+        b.order_id = r.id("order_id", Need::optional);
         b.terminal = r.id("terminal", Need::required);
         b.code = static_cast<std::uint8_t>(r.integer("code", Need::required, 0, 255));
         b.text = r.text("text", Need::optional);

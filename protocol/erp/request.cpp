@@ -242,6 +242,11 @@ RequestBody read_body(std::string_view type, FieldReader& r, bool& known) {
         b.note = r.text("note", Need::optional);
         return b;
     }
+    if (type == "card.read") {
+        CardRead b;
+        b.terminal = r.id("terminal", Need::required);
+        return b;
+    }
     if (type == "commitment.check") {
         CommitmentCheck b;
         b.order_id = r.id("order_id", Need::required);
@@ -412,6 +417,7 @@ struct BodyEncoder {
         o["operator"] = b.operator_id;
         put(o, "note", b.note);
     }
+    void operator()(const CardRead& b) { o["terminal"] = b.terminal; }
     void operator()(const CommitmentCheck& b) {
         o["order_id"] = b.order_id;
         o["card_id"] = b.card_id;

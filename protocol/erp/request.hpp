@@ -182,6 +182,11 @@ struct ReceiptCopy {
     std::string operator_id;
     friend bool operator==(const ReceiptCopy&, const ReceiptCopy&) = default;
 };
+/// The terminal reads a commitment card (ZVT Read Card) instead of a scanner.
+struct CardRead {
+    std::string terminal;
+    friend bool operator==(const CardRead&, const CardRead&) = default;
+};
 struct BenefitVerify {
     std::string order_id;
     std::string voucher;
@@ -202,7 +207,7 @@ using RequestBody =
     std::variant<Hello, Ping, PaymentStart, PaymentCancel, PaymentGet, OrderGet, CashRecord,
                  PaymentRefund, PaymentReverse, InterimList, InterimResolve, TerminalStatus,
                  DayCloseRun, CashReconcile, CommitmentCheck, CommitmentPay, ReceiptDeliver,
-                 ReceiptCopy, BenefitVerify, BenefitRedeem>;
+                 ReceiptCopy, BenefitVerify, BenefitRedeem, CardRead>;
 
 struct Request {
     std::string id;  // client correlation id, echoed in the reply
@@ -217,6 +222,7 @@ inline constexpr std::string_view kRequestTypes[] = {
     "order.get",      "cash.record",    "payment.refund",   "payment.reverse", "interim.list",
     "interim.resolve", "terminal.status", "day_close.run",  "cash.reconcile", "commitment.check",
     "commitment.pay", "receipt.deliver", "receipt.copy",    "benefit.verify", "benefit.redeem",
+    "card.read",
 };
 /// True for the types that arrive with issue 7.
 bool is_upstream_type(std::string_view type);

@@ -345,6 +345,7 @@ json::value to_json(const Message& m) {
         }
     }
     if (m.timeout_min) o["timeout_min"] = *m.timeout_min;
+    if (m.timeout_s) o["timeout_s"] = *m.timeout_s;
     if (m.sw_version) o["sw_version"] = bytes_to_utf8(*m.sw_version);
     if (m.print_attribute) o["print_attribute"] = *m.print_attribute;
     if (m.print_text) o["print_text"] = bytes_to_utf8(*m.print_text);
@@ -376,6 +377,7 @@ Expected<Message, std::string> message_from_json(const json::value& v) {
                     r.number(o, "config_byte", m.config_byte, 255) &&
                     r.number(o, "status", m.status, 255) &&
                     r.number(o, "timeout_min", m.timeout_min, 99) &&
+                    r.number(o, "timeout_s", m.timeout_s, 255) &&
                     r.text(o, "sw_version", m.sw_version) &&
                     r.number(o, "print_attribute", m.print_attribute, 255) &&
                     r.text(o, "print_text", m.print_text) && r.hex(o, "raw", raw);

@@ -47,7 +47,8 @@ protected:
 
     std::string upstream_toml() const {
         return "\n[upstream.commitment]\nurl = \"http://127.0.0.1:" + std::to_string(upstream->http_port) +
-               "\"\ntimeout_ms = 1500\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n";
+               "\"\ntimeout_ms = 1500\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n"
+               "\n[commitment_cards]\niins = [\"7700\"]\nid_prefix = \"SK-\"\nread_timeout_s = 2\n";
     }
 
     void issuer(const std::string& command) {
@@ -332,6 +333,43 @@ TEST_F(CommitmentTest, MalformedServiceReplyIsNoAnswer) {
     auto e = expect_error(check("O-40", "SK-11", {kBread}), 2100);
     EXPECT_NE(str(e, "message").find("malformed reply"), std::string::npos) << dump(e);
     EXPECT_TRUE(daemon->wait_log("malformed reply from commitment: /card_id: missing", 2s));
+}
+
+TEST_F(CommitmentTest, TheTerminalReadsTheCardAndOnlyCommitmentCardsAreAccepted) {
+    // ZVT Read Card (PA00P015 2.21): the simulated terminal presents track 2 of a commitment card.
+    auto set = sim->control("card read 7700112233=2612");
+    ASSERT_FALSE(set.empty());
+    ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
+    activate("SK-7700112233", 50000);
+    auto read = ok_result(erp->request({{"type", "card.read"}, {"terminal", "T1"}}));
+    EXPECT_EQ(read["card_id"], json::value("SK-7700112233"));
+    auto insert = erp->wait_event([](const ReceivedEvent& e) {
+        return e.topic.starts_with("payment.progress") && e.body.at("code").as_int64() == 0x0A;
+    }, 5s);
+    EXPECT_TRUE(insert) << "the cashier sees 'insert card' while the terminal waits";
+    auto c = ok_result(check("O-R1", read["card_id"].as_string().c_str(), {kBread}));
+    EXPECT_EQ(c["active"], json::value(true));
+    EXPECT_EQ(c["balance"], json::value(50000));
+
+    // A payment card in the reader: refused, and its number goes nowhere.
+    set = sim->control("card read 4761739001010119=2512101");
+    ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
+    auto refused = expect_error(erp->request({{"type", "card.read"}, {"terminal", "T1"}}), 2101, "/terminal");
+    const std::string message(refused["message"].as_string());
+    EXPECT_NE(message.find("0119"), std::string::npos) << message;
+    EXPECT_EQ(message.find("4761739001010119"), std::string::npos) << message;
+    EXPECT_EQ(daemon->log().find("476173900101"), std::string::npos) << "no card number in the log";
+
+    // No card before the timeout (2 s): 2110, and the terminal takes work again afterwards.
+    set = sim->control("card read none");
+    ASSERT_EQ(set.back().rfind("OK", 0), 0u) << set.back();
+    expect_error(erp->request({{"type", "card.read"}, {"terminal", "T1"}}, 15s), 2110, "/terminal");
+    set = sim->control("card read 7700112233=2612");
+    read = ok_result(erp->request({{"type", "card.read"}, {"terminal", "T1"}}));
+    EXPECT_EQ(read["card_id"], json::value("SK-7700112233"));
+    // Reading a card is no transaction: nothing in the terminal's journal or the ledger.
+    auto pays = erp->request({{"type", "order.get"}, {"order_id", "O-R1"}});
+    expect_error(pays, 2009, "/order_id");
 }
 
 }  // namespace

@@ -204,10 +204,13 @@ TEST(ZvtFields, RegistrationAndAcks) {
     EXPECT_EQ(nack.command, Command::negative_ack);
     EXPECT_EQ(nack.status, 0x9D);
     EXPECT_EQ(nack.fields.amount, 2200);
-    const Message unknown = golden("read_card_feig_unknown");
+    const Message unknown = golden("initialisation_unknown");
     EXPECT_EQ(unknown.command, Command::unknown);
-    EXPECT_EQ(unknown.control, 0x06C0);
-    EXPECT_EQ(unknown.raw.size(), 15u);
+    EXPECT_EQ(unknown.control, 0x0693);
+    EXPECT_EQ(unknown.raw.size(), 3u);
+    const Message read_card = golden("read_card_feig");
+    EXPECT_EQ(read_card.command, Command::read_card);
+    EXPECT_EQ(read_card.timeout_s, 15);
     EXPECT_EQ(encode_apdu(encode_message(make_ack())), (Bytes{0x80, 0x00, 0x00}));
     EXPECT_EQ(encode_apdu(encode_message(make_nack(0x83))), (Bytes{0x84, 0x83, 0x00}));
 }

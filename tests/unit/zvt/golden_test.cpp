@@ -86,7 +86,8 @@ TEST(ZvtGolden, EveryCommandOfTheIssueIsCovered) {
                       Command::status_enquiry, Command::intermediate_status,
                       Command::status_information, Command::print_line,
                       Command::print_text_block, Command::completion, Command::abort_from_pt,
-                      Command::positive_ack, Command::negative_ack, Command::unknown})
+                      Command::positive_ack, Command::negative_ack, Command::read_card,
+                      Command::unknown})
         EXPECT_TRUE(seen.count(c)) << command_name(c);
 }
 
