@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <ctime>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "adapters/crash_point.hpp"
 #include "daemon/business_day.hpp"
 #include "daemon/card_read.hpp"
+#include "daemon/eod_batch.hpp"
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
@@ -370,6 +372,13 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         json::object body = evidence_json(r.data);
         body["terminal"] = tid;
         body["operation"] = std::string(zvt::operation_name(r.op));
+        if (r.op == zvt::Operation::end_of_day) {
+            // Everything needed to close the ledger's day from this event alone, should the
+            // daemon die before it does (eod_batch.hpp).
+            if (r.data.totals) body["totals"] = to_json(eod_report(*r.data.totals));
+            if (s)
+                if (const auto* d = std::get_if<erp::DayCloseRun>(&s->request.body)) body["operator"] = d->operator_id;
+        }
         std::string text = json::serialize(body);
         const std::string_view point_prefix = crash_prefix(s ? s->job : Job::none);
         // The moment of truth: the terminal's result is durable before ZVT acknowledges it.
@@ -1088,9 +1097,23 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
             });
     }
 
-    static void add_bucket(std::vector<erp::BrandTotal>& v, std::string brand, const zvt::EodTotals::Bucket& b) {
-        if (b.count == 0 && b.amount == 0) return;
-        v.push_back({std::move(brand), b.count, b.amount});
+    /// Totals of an end-of-day the terminal reported in an earlier run whose ledger close never
+    /// happened: the newest `terminal.end_of_day_totals` before this one, if no close of the
+    /// terminal followed it (eod_batch.hpp).
+    std::optional<EodReport> unclosed_batch(const std::string& tid) {
+        constexpr const char* kind = "terminal.end_of_day_totals";
+        auto reader = deps.ledger->reader();
+        auto current = reader->last_event("terminal:" + tid, kind, std::numeric_limits<std::int64_t>::max());
+        if (!current || !*current) return std::nullopt;
+        auto earlier = reader->last_event("terminal:" + tid, kind, (*current)->seq);
+        if (!earlier || !*earlier) return std::nullopt;
+        auto closed = reader->last_event("dayclose/" + tid);
+        if (closed && *closed && (*closed)->seq > (*earlier)->seq) return std::nullopt;
+        std::error_code ec;
+        auto body = json::parse((*earlier)->body, ec);
+        if (ec || !body.is_object() || !body.as_object().contains("totals") || !body.at("totals").is_object())
+            return std::nullopt;
+        return eod_report_from_json(body.at("totals").as_object());
     }
 
     void finish_end_of_day(TerminalSlot& s, const zvt::Finished& f) {
@@ -1101,16 +1124,14 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         res.currency = std::string(s.config.currency.code());
         res.ok = f.outcome == zvt::Outcome::approved || f.outcome == zvt::Outcome::done;
         if (!res.ok) res.error = f.reason;
-        if (f.data && f.data->totals) {
-            // BMP 60's fixed buckets (PA00P015 §3.1.3); Nordic brands land in "others".
-            const auto& t = *f.data->totals;
-            add_bucket(res.terminal_totals, "girocard", t.girocard);
-            add_bucket(res.terminal_totals, "jcb", t.jcb);
-            add_bucket(res.terminal_totals, "mastercard", t.mastercard);
-            add_bucket(res.terminal_totals, "amex", t.amex);
-            add_bucket(res.terminal_totals, "visa", t.visa);
-            add_bucket(res.terminal_totals, "diners", t.diners);
-            add_bucket(res.terminal_totals, "others", t.others);
+        if (res.ok && f.data && f.data->totals) {
+            const EodReport reported = eod_report(*f.data->totals);
+            EodReport batch = batch_to_close(reported, unclosed_batch(res.terminal));
+            if (!(batch == reported))
+                log::warn("PB_DAY_CLOSE_UNFINISHED",
+                          res.terminal + ": an earlier end-of-day of this terminal was never closed in the ledger "
+                                         "(the daemon stopped in between); its totals are closed with this one");
+            res.terminal_totals = std::move(batch.buckets);
         }
         std::string operator_id;
         if (const auto* d = std::get_if<erp::DayCloseRun>(&s.request.body)) operator_id = d->operator_id;

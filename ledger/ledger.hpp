@@ -263,6 +263,9 @@ public:
     /// The newest event of any kind about `subject` (e.g. "terminal:T1"); nullopt if none.
     /// One index lookup (events_subject).
     Result<std::optional<Event>> last_event(std::string_view subject) const;
+    /// The newest event of `kind` about `subject` with seq < `before_seq`; nullopt if none.
+    Result<std::optional<Event>> last_event(std::string_view subject, std::string_view kind,
+                                            std::int64_t before_seq) const;
 
     /// True iff the operator exists, is active and one of its roles grants `right`.
     bool may(std::string_view operator_id, Right right) const;

@@ -108,6 +108,21 @@ Result<std::optional<Event>> Reader::last_event(std::string_view subject) const 
     });
 }
 
+Result<std::optional<Event>> Reader::last_event(std::string_view subject, std::string_view kind,
+                                               std::int64_t before_seq) const {
+    return guarded([&]() -> Result<std::optional<Event>> {
+        auto st = s_->db.prepare(
+            "SELECT seq, kind, subject, at_utc_ms, body, hash FROM events "
+            "WHERE subject = ? AND kind = ? AND seq < ? ORDER BY seq DESC LIMIT 1");
+        st.bind(1, subject);
+        st.bind(2, kind);
+        st.bind(3, before_seq);
+        if (!st.step()) return std::optional<Event>{};
+        auto h = st.blob(5);
+        return std::optional<Event>{Event{st.i64(0), st.text(1), st.text(2), st.i64(3), st.text(4), detail::hex(h.data(), h.size())}};
+    });
+}
+
 Result<std::vector<Event>> Reader::events_of(PaymentId id) const {
     return guarded([&]() -> Result<std::vector<Event>> {
         auto st = s_->db.prepare(

@@ -444,7 +444,8 @@ TEST_F(SimTcp, AcceptsGoldenEcrCommands) {
         std::uint16_t control = static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
         bool ecr_command = bytes[0] == 0x05 ||
                            (bytes[0] == 0x06 && control != 0x060F && control != 0x061E && control != 0x06D1 &&
-                            control != 0x06D3 && control != 0x0623 && control != 0x06C0);
+                            control != 0x06D3 && control != 0x0623 && control != 0x06C0 &&
+                            control != 0x0693);  // read card waits for a card; 06 93 is unsupported (84 83)
         if (!ecr_command) continue;
         auto ecr = connect();
         ecr->last_sent = static_cast<Command>(control);
