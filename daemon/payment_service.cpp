@@ -1153,8 +1153,21 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         for (const auto& t : res.terminal_totals) buckets.push_back({t.brand, t.count, t.amount});
         if (f.data && f.data->totals) req.terminal_totals = std::move(buckets);
         if (f.data && f.data->receipt_no) req.batch_reference = std::to_string(*f.data->receipt_no);
+        const bool nothing_new = !req.terminal_totals || req.terminal_totals->empty();
         write<ledger::DayClose>(
-            [req](ledger::Tx& tx) { return ledger::close_day(tx, req); },
+            [req, nothing_new](ledger::Tx& tx) -> ledger::Result<ledger::DayClose> {
+                auto closed = ledger::close_day(tx, req);
+                if (closed || !nothing_new || closed.error().code != ledger::Errc::invalid_transition) return closed;
+                // Closed already for this date and the terminal has nothing new: the same close
+                // again (its day_close.done may never have reached the ERP, if the daemon died
+                // right after the close was durable).
+                ledger::DayCloseFilter same;
+                same.terminal_id = req.terminal_id;
+                same.date_from = same.date_to = req.business_date;
+                auto earlier = ledger::day_closes(tx, same);
+                if (!earlier || earlier->empty()) return closed;
+                return earlier->back();
+            },
             [this, res](ledger::Result<ledger::DayClose> closed) mutable {
                 if (!closed) {
                     res.error = "ledger day-close: " + closed.error().message;
