@@ -16,17 +16,9 @@ EodReport eod_report(const zvt::EodTotals& t) {
     EodReport r;
     r.receipt_from = t.receipt_from;
     r.receipt_to = t.receipt_to;
-    auto add = [&](const char* brand, const zvt::EodTotals::Bucket& b) {
-        if (b.count != 0 || b.amount != 0) r.buckets.push_back({brand, b.count, b.amount});
-    };
     // BMP 60's fixed buckets (PA00P015 §3.1.3); Nordic brands land in "others".
-    add("girocard", t.girocard);
-    add("jcb", t.jcb);
-    add("mastercard", t.mastercard);
-    add("amex", t.amex);
-    add("visa", t.visa);
-    add("diners", t.diners);
-    add("others", t.others);
+    for (const auto& [brand, b] : t.named())
+        if (b.count != 0 || b.amount != 0) r.buckets.push_back({std::string(brand), b.count, b.amount});
     return r;
 }
 

@@ -394,13 +394,15 @@ std::optional<std::string> pan_from_nibbles(ByteView bcd) {
     return masked->str();
 }
 
-Bytes pan_to_nibbles(std::string_view pan) {
+namespace {
+// Packs one nibble per character, high nibble first; F pads an odd count.
+template <class Nibble>
+Bytes pack_nibbles(std::string_view chars, Nibble nibble) {
     Bytes out;
     std::uint8_t cur = 0;
     bool high = true;
-    for (char ch : pan) {
-        const std::uint8_t nib =
-            (ch >= '0' && ch <= '9') ? static_cast<std::uint8_t>(ch - '0') : std::uint8_t{0x0E};
+    for (char ch : chars) {
+        const std::uint8_t nib = nibble(ch);
         if (high) {
             cur = static_cast<std::uint8_t>(nib << 4);
         } else {
@@ -410,6 +412,13 @@ Bytes pan_to_nibbles(std::string_view pan) {
     }
     if (!high) out.push_back(static_cast<std::uint8_t>(cur | 0x0F));
     return out;
+}
+}  // namespace
+
+Bytes pan_to_nibbles(std::string_view pan) {
+    return pack_nibbles(pan, [](char ch) {
+        return (ch >= '0' && ch <= '9') ? static_cast<std::uint8_t>(ch - '0') : std::uint8_t{0x0E};
+    });
 }
 
 std::optional<std::string> track2_from_nibbles(ByteView bytes) {
@@ -437,20 +446,7 @@ std::optional<std::string> track2_from_nibbles(ByteView bytes) {
 }
 
 Bytes track2_to_nibbles(std::string_view track2) {
-    Bytes out;
-    std::uint8_t cur = 0;
-    bool high = true;
-    for (char c : track2) {
-        const std::uint8_t nib = c == '=' ? 0x0D : static_cast<std::uint8_t>(c - '0');
-        if (high) {
-            cur = static_cast<std::uint8_t>(nib << 4);
-        } else {
-            out.push_back(static_cast<std::uint8_t>(cur | nib));
-        }
-        high = !high;
-    }
-    if (!high) out.push_back(static_cast<std::uint8_t>(cur | 0x0F));
-    return out;
+    return pack_nibbles(track2, [](char c) { return c == '=' ? std::uint8_t{0x0D} : static_cast<std::uint8_t>(c - '0'); });
 }
 
 Expected<Fields, DecodeError> decode_fields(ByteView bytes, std::size_t base, FieldOptions opt) {

@@ -3,9 +3,12 @@
 // into one value type. Fixed-position fields (password, config byte, status codes) are
 // members; bitmap fields (BMPs, PA00P015 ch. 13) live in `fields`.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/core/bytes.hpp"
@@ -61,6 +64,13 @@ struct EodTotals {
     // Fixed order per spec: girocard, JCB, Eurocard/Mastercard, Amex, Visa, Diners, others.
     Bucket girocard, jcb, mastercard, amex, visa, diners, others;
     friend bool operator==(const EodTotals&, const EodTotals&) = default;
+
+    /// The seven buckets with their names ("girocard", "jcb", "mastercard", "amex", "visa",
+    /// "diners", "others"), in the spec's order.
+    std::array<std::pair<std::string_view, Bucket>, 7> named() const {
+        return {{{"girocard", girocard}, {"jcb", jcb}, {"mastercard", mastercard}, {"amex", amex},
+                 {"visa", visa}, {"diners", diners}, {"others", others}}};
+    }
 };
 
 /// Bitmap fields. Each is present only if it was on the wire (or is to be sent).

@@ -952,16 +952,8 @@ void Engine::commit(const Now&, Actions& out) {
         boost::json::object r{{"event", "end_of_day"}, {"trace", t.record.trace}, {"total", t.amount},
                               {"receipt_from", totals.receipt_from}, {"receipt_to", totals.receipt_to}};
         boost::json::object buckets;
-        auto add = [&](std::string_view name, const zvt::EodTotals::Bucket& b) {
+        for (const auto& [name, b] : totals.named())
             buckets[name] = boost::json::object{{"count", b.count}, {"amount", b.amount}};
-        };
-        add("girocard", totals.girocard);
-        add("jcb", totals.jcb);
-        add("mastercard", totals.mastercard);
-        add("amex", totals.amex);
-        add("visa", totals.visa);
-        add("diners", totals.diners);
-        add("others", totals.others);
         r["buckets"] = std::move(buckets);
         r["transactions"] = state_.batch.size();
         state_.batch.clear();
