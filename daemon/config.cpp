@@ -515,7 +515,7 @@ void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const st
         read_upstream_service(r, *c, "upstream.benefit", b.service, base,
                               {"provider_id", "valid_minutes", "cancel_minutes", "credit_days"});
         if (auto v = r.string(*c, "provider_id", "upstream.benefit", true)) b.provider_id = *v;
-        if (auto v = r.integer(*c, "valid_minutes", "upstream.benefit", 1, 24 * 60)) b.valid = std::chrono::minutes(*v);
+        if (auto v = r.integer(*c, "valid_minutes", "upstream.benefit", 1, 60 * 24 * 60)) b.valid = std::chrono::minutes(*v);
         if (auto v = r.integer(*c, "cancel_minutes", "upstream.benefit", 1, 7 * 24 * 60)) b.cancel = std::chrono::minutes(*v);
         if (auto v = r.integer(*c, "credit_days", "upstream.benefit", 1, 366)) b.credit = std::chrono::hours(24 * *v);
         up.benefit = b;

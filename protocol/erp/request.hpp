@@ -192,10 +192,10 @@ struct BenefitRedeem {
     std::string request_key;
     std::string voucher;
     Money amount;  // the voucher part; a difference is paid with payment.start
-    std::int64_t total = 0;  // optional: the order's price (same currency), 0 = not given
     std::string register_id;
     std::string operator_id;
     std::string receptionist;
+    std::int64_t total = 0;  // optional: the order's price (same currency), 0 = not given
     friend bool operator==(const BenefitRedeem&, const BenefitRedeem&) = default;
 };
 

@@ -90,7 +90,7 @@ Answer BenefitService::redeem(const std::string& body, const std::string& key, s
                      "/provider_id");
     if (v.status != "valid")
         return error(422, "voucher_used", "voucher " + v.voucher_id + " is already " + v.status, "/voucher_id");
-    if (now_ms > v.purchased_at_ms + valid_ms)
+    if (now_ms > v.purchased_at_ms + (v.valid_ms > 0 ? v.valid_ms : valid_ms))
         return error(422, "voucher_expired", "voucher " + v.voucher_id + " was bought at " + up::format_utc(v.purchased_at_ms) +
                                                  " and is no longer valid", "/voucher_id");
     if (req->amount.currency.code() != v.currency)
@@ -130,8 +130,14 @@ Answer BenefitService::cancel(const std::string& body) {
         if (r.state == "credited")
             return error(422, "redemption_closed", "redemption " + r.redemption_id + " is already credited", "/redeem_key");
         if (r.state == "redeemed") {
-            r.state = "cancelled";
-            if (auto v = vouchers_.find(r.voucher_id); v != vouchers_.end()) v->second.status = "cancelled";
+            // A void of an unanswered redeem gives the customer the voucher back; the cashier's
+            // cancel of a wrong purchase ends it (README §5 "cancel").
+            const bool void_only = req->reason == "unanswered";
+            r.state = void_only ? "voided" : "cancelled";
+            if (auto v = vouchers_.find(r.voucher_id); v != vouchers_.end()) {
+                v->second.status = void_only ? "valid" : "cancelled";
+                if (void_only) v->second.redemption_id.clear();
+            }
         }
         rep.cancelled = true;
         rep.redemption_id = r.redemption_id;
@@ -182,6 +188,9 @@ Expected<void, std::string> BenefitService::issue(const json::object& spec, std:
         if (age < 0) return unexpected(std::string("voucher: age_seconds must be >= 0"));
         v.purchased_at_ms = (now_ms - age * 1000) / 1000 * 1000;
     }
+    const std::int64_t life = i64(spec, "valid_seconds", 0);
+    if (life < 0) return unexpected(std::string("voucher: valid_seconds must be >= 0"));
+    v.valid_ms = life * 1000;
     vouchers_[v.voucher_id] = v;
     return {};
 }
@@ -194,6 +203,7 @@ json::object BenefitService::to_json() const {
                                   {"amount", v.amount},
                                   {"currency", v.currency},
                                   {"purchased_at", up::format_utc(v.purchased_at_ms)},
+                                  {"valid_ms", v.valid_ms},
                                   {"status", v.status},
                                   {"redemption_id", v.redemption_id}});
     json::array rs;
@@ -227,6 +237,7 @@ Expected<void, std::string> BenefitService::from_json(const json::object& o) {
             v.amount = x.at("amount").as_int64();
             v.currency = str(x, "currency");
             v.purchased_at_ms = up::parse_utc(str(x, "purchased_at")).value_or(0);
+            v.valid_ms = i64(x, "valid_ms", 0);
             v.status = str(x, "status");
             v.redemption_id = str(x, "redemption_id");
             s.vouchers_[v.voucher_id] = v;

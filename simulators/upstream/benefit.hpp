@@ -25,6 +25,7 @@ struct Voucher {
     std::string voucher_id, provider_id, currency = "SEK";
     std::int64_t amount = 0;
     std::int64_t purchased_at_ms = 0;
+    std::int64_t valid_ms = 0;     // 0: the service's default (BenefitService::valid_ms)
     std::string status = "valid";  // valid | redeemed | cancelled | credited
     std::string redemption_id;
 };
@@ -33,7 +34,7 @@ struct Redemption {
     std::string redemption_id, redeem_key, voucher_id, provider_id, order_id, payment_ref, register_id, currency;
     std::int64_t amount = 0;
     std::int64_t redeemed_at_ms = 0;
-    std::string state = "redeemed";  // redeemed | cancelled | credited
+    std::string state = "redeemed";  // redeemed | cancelled | credited | voided (unanswered redeem undone)
     std::string credit_id;
 };
 
@@ -46,7 +47,8 @@ public:
     Answer handle(const std::string& path, const std::string& body, const std::string& key, std::int64_t now_ms);
 
     /// The provider's side: {"voucher_id", "amount", "currency" (SEK), "provider_id",
-    /// "purchased_at" (ISO UTC) or "age_seconds" (purchased that long before now; default 0)}.
+    /// "purchased_at" (ISO UTC) or "age_seconds" (purchased that long before now; default 0),
+    /// "valid_seconds" (this voucher's life, default the service's 15 minutes)}.
     Expected<void, std::string> issue(const boost::json::object& spec, std::int64_t now_ms);
 
     const std::map<std::string, Voucher>& vouchers() const { return vouchers_; }
