@@ -612,6 +612,8 @@ void register_finance(CLI::App& app) {
             c->add_option("--withdrawal-account", o->plan.withdrawal_account, "cash withdrawals go to (default 1930)");
             c->add_option("--difference-account", o->plan.card_difference_account,
                           "terminal/ledger card differences (default 3740)");
+            c->add_option("--benefit-account", o->plan.benefit_account,
+                          "benefit vouchers, receivable from the benefit provider (default 1681)");
             if (sie) {
                 c->add_option("--company", o->company, "#FNAMN company name");
                 c->add_option("--org-number", o->org_number, "#ORGNR");
