@@ -381,7 +381,7 @@ Expected<void, std::string> Services::from_json(const json::value& v) {
             const auto& k = kv.as_object();
             s.idempotent_[std::string(k.at("key").as_string())] =
                 Remembered{std::string(k.at("path").as_string()), std::string(k.at("body").as_string()),
-                           Answer{static_cast<unsigned>(k.at("status").as_int64()), std::string(k.at("answer").as_string())}};
+                           Answer{static_cast<unsigned>(k.at("status").to_number<std::int64_t>()), std::string(k.at("answer").as_string())}};
         }
         if (auto b = o.find("benefit"); b != o.end())  // absent in state files of older simulators
             if (auto r = s.benefit_.from_json(b->value().as_object()); !r) return r;
