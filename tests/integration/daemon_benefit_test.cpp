@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <zmq.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -251,6 +252,44 @@ TEST_F(BenefitTest, CancelNeedsTheRefundRightAndIsNotCardReversal) {
     EXPECT_TRUE(sim->journal_events("reversed").empty());
     // Twice: the payment is reversed already.
     expect_error(undo("payment.reverse", str(b, "payment_id")), 2006);
+}
+
+TEST_F(BenefitTest, MalformedServiceReplyIsNoAnswer) {
+    issue("V-BAD", 50000);
+    provider("fault set malformed=1 path=/v1/vouchers/verify");
+    auto e = expect_error(verify("O-80", "V-BAD"), 2100);
+    EXPECT_NE(str(e, "message").find("malformed reply"), std::string::npos) << dump(e);
+    EXPECT_TRUE(daemon->wait_log("malformed reply from benefit: /voucher_id: missing", 2s));
+}
+
+TEST_F(BenefitTest, DaemonKilledDuringARedeemCancelsItAtRestart) {
+    issue("V-KILL", 50000);
+    // The redeem reaches the service slowly; the daemon dies before the answer.
+    provider("fault set slow=2000 path=/v1/vouchers/redeem");
+    std::string frame = json::serialize(json::object{{"v", 1}, {"id", "kill-me"}, {"type", "benefit.redeem"},
+                                                     {"order_id", "O-90"}, {"request_key", "O-90#b1"},
+                                                     {"voucher", "V-KILL"}, {"amount", 50000}, {"currency", "SEK"},
+                                                     {"register", "K1"}, {"operator", "anna"}});
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect(daemon->router);
+    dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+    dealer.send(zmq::buffer(frame), zmq::send_flags::none);
+    ASSERT_TRUE(daemon->wait_log("PB_BENEFIT_REDEEM", 5s));
+    daemon->kill9();
+    provider("fault clear");
+    daemon->start();
+    connect();
+    ASSERT_TRUE(daemon->wait_log("PB_BENEFIT_RECOVERY", 10s));
+    ASSERT_TRUE(delivered("benefit-void:O-90#b1"));
+    ASSERT_TRUE(daemon->wait_log("declined (redeem cancelled)", 10s));
+    auto p = ok_result(erp->request({{"type", "payment.get"}, {"request_key", "O-90#b1"}}));
+    EXPECT_EQ(str(p, "state"), "declined") << dump(p);
+    // Whether the slow redeem was done before the cancel or refused after it, nothing stays
+    // redeemed and the customer keeps the voucher.
+    for (const auto& st : redemption_states()) EXPECT_EQ(st, "voided");
+    ok_result(verify("O-90", "V-KILL"));
 }
 
 /// A shop whose provider lets vouchers be redeemed for two weeks, so that purchases of hours
