@@ -5,6 +5,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
+#include "daemon/upstream_voids.hpp"
 #include "ledger/benefit.hpp"
 
 namespace pb::daemon {
@@ -434,24 +435,16 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
 
     // ---- recovery and voids -------------------------------------------------------------
     void recover() {
-        std::vector<ledger::Payment> left;
-        if (auto pending = deps.ledger->reader()->pending_recovery(""))
-            for (const auto& p : *pending)
-                if (p.request.tender == ledger::Tender::benefit_voucher &&
-                    (p.state == ledger::PaymentState::sent || p.state == ledger::PaymentState::unknown))
-                    left.push_back(p);
+        std::vector<ledger::Payment> left = unanswered_payments(*deps.ledger, ledger::Tender::benefit_voucher);
         if (left.empty()) return;
         write<std::size_t>(
-            [left](ledger::Tx& tx) -> ledger::Result<std::size_t> {
-                for (const auto& p : left) {
-                    auto rec = ledger::benefit_of(tx, p.id);
-                    if (!rec) return pb::unexpected(rec.error());
-                    if (p.state == ledger::PaymentState::sent)
-                        if (auto u = tx.mark_unknown(p.id, "paybridged restarted before the benefit service answered"); !u)
-                            return pb::unexpected(u.error());
-                    if (auto e = ledger::outbox_enqueue(tx, void_message(p, *rec)); !e) return pb::unexpected(e.error());
-                }
-                return left.size();
+            [left](ledger::Tx& tx) {
+                return queue_voids(tx, left, "paybridged restarted before the benefit service answered",
+                                   [](ledger::Tx& t, const ledger::Payment& p) -> ledger::Result<ledger::OutboxNew> {
+                                       auto rec = ledger::benefit_of(t, p.id);
+                                       if (!rec) return pb::unexpected(rec.error());
+                                       return void_message(p, *rec);
+                                   });
             },
             [this](ledger::Result<std::size_t> n) {
                 if (!n) return log::error("PB_BENEFIT_RECOVERY_FAILED", n.error().message);
@@ -461,17 +454,12 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
     }
 
     void on_settled(const ledger::OutboxMessage& m) {
-        if (m.service != kService || m.path != up::kVoucherCancelPath) return;
-        if (m.state != ledger::OutboxState::delivered) {
-            log::error("PB_BENEFIT_VOID_DEAD", "cancel " + m.idempotency_key + " is a dead letter; its payment stays in the interim account");
-            return;
-        }
-        auto id = parse_payment_ref(m.subject, "payment/");
+        auto id = delivered_void(m, kService, up::kVoucherCancelPath, "PB_BENEFIT_VOID_DEAD");
         if (!id) return;
-        std::string why = "benefit service did not answer; the redeem was cancelled, nothing charged";
-        if (auto rep = up::parse_voucher_cancel_reply(m.reply); rep && rep->cancelled) why += " (redemption " + rep->redemption_id + " cancelled)";
         ledger::TerminalData data;
-        data.text = why;
+        data.text = "benefit service did not answer; the redeem was cancelled, nothing charged";
+        if (auto rep = up::parse_voucher_cancel_reply(m.reply); rep && rep->cancelled)
+            data.text += " (redemption " + rep->redemption_id + " cancelled)";
         ledger::PaymentId pid = *id;
         write<ledger::Payment>([pid, data](ledger::Tx& tx) { return tx.record_result(pid, ledger::PaymentState::declined, data); },
                                [this](ledger::Result<ledger::Payment> res) {

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/core/calendar.hpp"
+
 namespace pb::upstream {
 
 namespace json = boost::json;
@@ -13,29 +15,6 @@ namespace {
 constexpr std::int64_t kMaxAmount = 999'999'999'999;  // as the ERP protocol (12 BCD digits)
 constexpr std::size_t kMaxId = 64;
 constexpr std::int64_t kDayMs = 86'400'000;
-
-// Howard Hinnant's days_from_civil / civil_from_days (public domain), proleptic Gregorian.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-}
 
 bool leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -70,16 +49,33 @@ void put_money(json::object& o, const Money& m) {
 
 Decoded<json::object> parse_obj(std::string_view body) { return Fields::parse(body); }
 
+/// What a cancel and a credit say about the purchase they undo.
+template <class M>
+void put_undo(json::object& o, const M& m) {
+    o["voucher_id"] = m.voucher_id;
+    o["provider_id"] = m.provider_id;
+    o["payment_ref"] = m.payment_ref;
+    put_money(o, m.amount);
+    if (!m.reason.empty()) o["reason"] = m.reason;
+}
+
+template <class M>
+void read_undo(Fields& f, M& m) {
+    m.voucher_id = f.text("voucher_id", true, kMaxId);
+    m.provider_id = f.text("provider_id", true, kMaxId);
+    m.payment_ref = f.text("payment_ref", true, kMaxId);
+    m.amount = read_money(f);
+    m.reason = f.text("reason", false);
+}
+
 }  // namespace
 
 std::string format_utc(std::int64_t utc_ms) {
     std::int64_t days = utc_ms >= 0 ? utc_ms / kDayMs : -((-utc_ms + kDayMs - 1) / kDayMs);
     std::int64_t rest = (utc_ms - days * kDayMs) / 1000;
-    std::int64_t y = 0;
-    unsigned m = 0, d = 0;
-    civil_from_days(days, y, m, d);
+    const CivilDate c = civil_from_days(days);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(c.year), c.month, c.day,
                   static_cast<long long>(rest / 3600), static_cast<long long>(rest / 60 % 60),
                   static_cast<long long>(rest % 60));
     return buf;
@@ -217,12 +213,8 @@ Decoded<RedeemReply> parse_redeem_reply(std::string_view body) {
 // ---- cancel ------------------------------------------------------------------------------
 
 std::string encode(const VoucherCancelRequest& m) {
-    json::object o{{"redeem_key", m.redeem_key},
-                   {"voucher_id", m.voucher_id},
-                   {"provider_id", m.provider_id},
-                   {"payment_ref", m.payment_ref}};
-    put_money(o, m.amount);
-    if (!m.reason.empty()) o["reason"] = m.reason;
+    json::object o{{"redeem_key", m.redeem_key}};
+    put_undo(o, m);
     return json::serialize(o);
 }
 
@@ -232,11 +224,7 @@ Decoded<VoucherCancelRequest> parse_voucher_cancel_request(std::string_view body
     Fields f(*obj, "");
     VoucherCancelRequest m;
     m.redeem_key = f.text("redeem_key", true, 128);
-    m.voucher_id = f.text("voucher_id", true, kMaxId);
-    m.provider_id = f.text("provider_id", true, kMaxId);
-    m.payment_ref = f.text("payment_ref", true, kMaxId);
-    m.amount = read_money(f);
-    m.reason = f.text("reason", false);
+    read_undo(f, m);
     return done(f, std::move(m));
 }
 
@@ -259,12 +247,8 @@ Decoded<VoucherCancelReply> parse_voucher_cancel_reply(std::string_view body) {
 // ---- credit ------------------------------------------------------------------------------
 
 std::string encode(const CreditRequest& m) {
-    json::object o{{"redemption_id", m.redemption_id},
-                   {"voucher_id", m.voucher_id},
-                   {"provider_id", m.provider_id},
-                   {"payment_ref", m.payment_ref}};
-    put_money(o, m.amount);
-    if (!m.reason.empty()) o["reason"] = m.reason;
+    json::object o{{"redemption_id", m.redemption_id}};
+    put_undo(o, m);
     return json::serialize(o);
 }
 
@@ -274,11 +258,7 @@ Decoded<CreditRequest> parse_credit_request(std::string_view body) {
     Fields f(*obj, "");
     CreditRequest m;
     m.redemption_id = f.text("redemption_id", true, kMaxId);
-    m.voucher_id = f.text("voucher_id", true, kMaxId);
-    m.provider_id = f.text("provider_id", true, kMaxId);
-    m.payment_ref = f.text("payment_ref", true, kMaxId);
-    m.amount = read_money(f);
-    m.reason = f.text("reason", false);
+    read_undo(f, m);
     return done(f, std::move(m));
 }
 
