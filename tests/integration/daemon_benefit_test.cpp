@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <zmq.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -266,16 +265,8 @@ TEST_F(BenefitTest, DaemonKilledDuringARedeemCancelsItAtRestart) {
     issue("V-KILL", 50000);
     // The redeem reaches the service slowly; the daemon dies before the answer.
     provider("fault set slow=2000 path=/v1/vouchers/redeem");
-    std::string frame = json::serialize(json::object{{"v", 1}, {"id", "kill-me"}, {"type", "benefit.redeem"},
-                                                     {"order_id", "O-90"}, {"request_key", "O-90#b1"},
-                                                     {"voucher", "V-KILL"}, {"amount", 50000}, {"currency", "SEK"},
-                                                     {"register", "K1"}, {"operator", "anna"}});
-    zmq::context_t ctx;
-    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
-    dealer.set(zmq::sockopt::linger, 0);
-    dealer.connect(daemon->router);
-    dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
-    dealer.send(zmq::buffer(frame), zmq::send_flags::none);
+    send_unanswered({{"type", "benefit.redeem"}, {"order_id", "O-90"}, {"request_key", "O-90#b1"}, {"voucher", "V-KILL"},
+                     {"amount", 50000}, {"currency", "SEK"}, {"register", "K1"}, {"operator", "anna"}});
     ASSERT_TRUE(daemon->wait_log("PB_BENEFIT_REDEEM", 5s));
     daemon->kill9();
     provider("fault clear");
