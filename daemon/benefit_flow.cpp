@@ -85,16 +85,9 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
     }
 
     bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        ErpPort& port = *deps.port;
-        if (port.is_stopping()) {
-            port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
-            return true;
-        }
-        if (!register_id.empty() && !port.known_register(register_id)) {
-            port.reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + register_id + "' is configured", r));
-            return true;
-        }
-        return false;
+        auto e = refused_by_daemon(*deps.port, r, register_id);
+        if (e) deps.port->reply_err(client, *e);
+        return e.has_value();
     }
 
     /// A voucher the service knows, judged by this shop's rules: unused, for this provider,

@@ -85,18 +85,10 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
         if (deps.outbox_poke) deps.outbox_poke();
     }
 
-    /// Checks that need nothing from the service: a stopping daemon, an unknown register.
     bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        ErpPort& port = *deps.port;
-        if (port.is_stopping()) {
-            port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
-            return true;
-        }
-        if (!port.known_register(register_id)) {
-            port.reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + register_id + "' is configured", r));
-            return true;
-        }
-        return false;
+        auto e = refused_by_daemon(*deps.port, r, register_id);
+        if (e) deps.port->reply_err(client, *e);
+        return e.has_value();
     }
 
     // ---- commitment.check ---------------------------------------------------------------
