@@ -6,6 +6,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
+#include "daemon/upstream_voids.hpp"
 #include "ledger/commitment.hpp"
 #include "protocol/upstream/commitment.hpp"
 
@@ -84,18 +85,10 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
         if (deps.outbox_poke) deps.outbox_poke();
     }
 
-    /// Checks that need nothing from the service: a stopping daemon, an unknown register.
     bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        ErpPort& port = *deps.port;
-        if (port.is_stopping()) {
-            port.reply_err(client, err(ErrorCode::shutting_down, "", "paybridged is stopping", r));
-            return true;
-        }
-        if (!port.known_register(register_id)) {
-            port.reply_err(client, err(ErrorCode::unknown_register, "/register", "no register '" + register_id + "' is configured", r));
-            return true;
-        }
-        return false;
+        auto e = refused_by_daemon(*deps.port, r, register_id);
+        if (e) deps.port->reply_err(client, *e);
+        return e.has_value();
     }
 
     // ---- commitment.check ---------------------------------------------------------------
@@ -327,24 +320,16 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
 
     // ---- recovery and voids -------------------------------------------------------------
     void recover() {
-        std::vector<ledger::Payment> left;
-        if (auto pending = deps.ledger->reader()->pending_recovery(""))
-            for (const auto& p : *pending)
-                if (p.request.tender == ledger::Tender::commitment_card &&
-                    (p.state == ledger::PaymentState::sent || p.state == ledger::PaymentState::unknown))
-                    left.push_back(p);
+        std::vector<ledger::Payment> left = unanswered_payments(*deps.ledger, ledger::Tender::commitment_card);
         if (left.empty()) return;
         write<std::size_t>(
-            [left](ledger::Tx& tx) -> ledger::Result<std::size_t> {
-                for (const auto& p : left) {
-                    auto rec = ledger::commitment_of(tx, p.id);
-                    if (!rec) return pb::unexpected(rec.error());
-                    if (p.state == ledger::PaymentState::sent)
-                        if (auto u = tx.mark_unknown(p.id, "paybridged restarted before the commitment service answered"); !u)
-                            return pb::unexpected(u.error());
-                    if (auto e = ledger::outbox_enqueue(tx, void_message(p, rec->card_id)); !e) return pb::unexpected(e.error());
-                }
-                return left.size();
+            [left](ledger::Tx& tx) {
+                return queue_voids(tx, left, "paybridged restarted before the commitment service answered",
+                                   [](ledger::Tx& t, const ledger::Payment& p) -> ledger::Result<ledger::OutboxNew> {
+                                       auto rec = ledger::commitment_of(t, p.id);
+                                       if (!rec) return pb::unexpected(rec.error());
+                                       return void_message(p, rec->card_id);
+                                   });
             },
             [this](ledger::Result<std::size_t> n) {
                 if (!n) return log::error("PB_COMMITMENT_RECOVERY_FAILED", n.error().message);
@@ -354,12 +339,7 @@ struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl>
     }
 
     void on_settled(const ledger::OutboxMessage& m) {
-        if (m.path != up::kVoidPath) return;
-        if (m.state != ledger::OutboxState::delivered) {
-            log::error("PB_COMMITMENT_VOID_DEAD", "void " + m.idempotency_key + " is a dead letter; its payment stays in the interim account");
-            return;
-        }
-        auto id = parse_payment_ref(m.subject, "payment/");
+        auto id = delivered_void(m, kService, up::kVoidPath, "PB_COMMITMENT_VOID_DEAD");
         if (!id) return;
         std::string why = "commitment service did not answer; the debit was voided, nothing charged";
         if (auto rep = up::parse_void_reply(m.reply); rep && rep->voided) why += " (debit " + rep->debit_id + " reversed)";

@@ -84,6 +84,9 @@ public:
 
     /// Unknown keys are errors: a typo silently falling back to a default is the classic bug.
     void check_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> allowed) {
+        check_keys(t, path, std::vector<std::string_view>(allowed));
+    }
+    void check_keys(const toml::table& t, const std::string& path, const std::vector<std::string_view>& allowed) {
         for (auto&& [k, v] : t) {
             (void)v;
             if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
@@ -464,9 +467,11 @@ void read_http(Reader& r, const toml::table& t, HttpConfig& http) {
 }
 
 void read_upstream_service(Reader& r, const toml::table& t, const std::string& path, UpstreamServiceConfig& u,
-                           const std::filesystem::path& base) {
-    r.check_keys(t, path, {"url", "token", "client_cert", "client_key", "ca_file", "verify_peer", "allow_plain_http",
-                           "timeout_ms"});
+                           const std::filesystem::path& base, std::initializer_list<std::string_view> more_keys = {}) {
+    std::vector<std::string_view> keys{"url", "token", "client_cert", "client_key", "ca_file", "verify_peer",
+                                       "allow_plain_http", "timeout_ms"};
+    keys.insert(keys.end(), more_keys.begin(), more_keys.end());
+    r.check_keys(t, path, keys);
     auto file = [&](std::string_view key, std::string& out) {
         if (auto v = r.string(t, key, path, false)) {
             std::filesystem::path f(*v);
@@ -518,11 +523,21 @@ void read_commitment_cards(Reader& r, const toml::table& t, CommitmentCardsConfi
 }
 
 void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const std::filesystem::path& base) {
-    r.check_keys(t, "upstream", {"commitment", "outbox"});
+    r.check_keys(t, "upstream", {"commitment", "benefit", "outbox"});
     if (auto* c = r.table(t, "commitment", "upstream")) {
         UpstreamServiceConfig s;
         read_upstream_service(r, *c, "upstream.commitment", s, base);
         up.commitment = s;
+    }
+    if (auto* c = r.table(t, "benefit", "upstream")) {
+        BenefitServiceConfig b;
+        read_upstream_service(r, *c, "upstream.benefit", b.service, base,
+                              {"provider_id", "valid_minutes", "cancel_minutes", "credit_days"});
+        if (auto v = r.string(*c, "provider_id", "upstream.benefit", true)) b.provider_id = *v;
+        if (auto v = r.integer(*c, "valid_minutes", "upstream.benefit", 1, 60 * 24 * 60)) b.valid = std::chrono::minutes(*v);
+        if (auto v = r.integer(*c, "cancel_minutes", "upstream.benefit", 1, 7 * 24 * 60)) b.cancel = std::chrono::minutes(*v);
+        if (auto v = r.integer(*c, "credit_days", "upstream.benefit", 1, 366)) b.credit = std::chrono::hours(24 * *v);
+        up.benefit = b;
     }
     if (auto* o = r.table(t, "outbox", "upstream")) {
         r.check_keys(*o, "upstream.outbox", {"retry_initial_ms", "retry_max_ms", "dead_after_hours"});
@@ -707,16 +722,25 @@ std::string redacted_dump(const Config& c) {
       << (c.log.journald ? "true" : "false") << "\n";
     o << "http.enabled = " << (c.http.enabled ? "true" : "false") << "\nhttp.listen = "
       << q(c.http.listen_host + ":" + std::to_string(c.http.listen_port)) << "\n";
-    if (const auto& u = c.upstream.commitment) {
-        o << "upstream.commitment.url = " << q(u->url) << "\nupstream.commitment.token = "
-          << (u->token.empty() ? "\"\"" : "\"***\"") << "\nupstream.commitment.client_cert = " << q(u->client_cert)
-          << "\nupstream.commitment.client_key = " << (u->client_key.empty() ? "\"\"" : "\"***\"")
-          << "\nupstream.commitment.ca_file = " << q(u->ca_file)
-          << "\nupstream.commitment.verify_peer = " << (u->verify_peer ? "true" : "false")
-          << "\nupstream.commitment.timeout_ms = " << u->timeout.count() << "\n";
-    } else {
-        o << "upstream.commitment = none\n";
-    }
+    auto service = [&](const std::string& name, const UpstreamServiceConfig* u) {
+        const std::string p = "upstream." + name;
+        if (!u) {
+            o << p << " = none\n";
+            return;
+        }
+        o << p << ".url = " << q(u->url) << "\n" << p << ".token = " << (u->token.empty() ? "\"\"" : "\"***\"") << "\n"
+          << p << ".client_cert = " << q(u->client_cert) << "\n"
+          << p << ".client_key = " << (u->client_key.empty() ? "\"\"" : "\"***\"") << "\n"
+          << p << ".ca_file = " << q(u->ca_file) << "\n"
+          << p << ".verify_peer = " << (u->verify_peer ? "true" : "false") << "\n"
+          << p << ".timeout_ms = " << u->timeout.count() << "\n";
+    };
+    service("commitment", c.upstream.commitment ? &*c.upstream.commitment : nullptr);
+    service("benefit", c.upstream.benefit ? &c.upstream.benefit->service : nullptr);
+    if (const auto& b = c.upstream.benefit)
+        o << "upstream.benefit.provider_id = " << q(b->provider_id) << "\nupstream.benefit.valid_minutes = "
+          << b->valid.count() << "\nupstream.benefit.cancel_minutes = " << b->cancel.count()
+          << "\nupstream.benefit.credit_days = " << b->credit.count() / 24 << "\n";
     o << "upstream.outbox.retry_initial_ms = " << c.upstream.outbox.retry_initial.count()
       << "\nupstream.outbox.retry_max_ms = " << c.upstream.outbox.retry_max.count()
       << "\nupstream.outbox.dead_after_hours = " << c.upstream.outbox.dead_after.count() << "\n";

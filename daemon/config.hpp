@@ -158,6 +158,17 @@ struct UpstreamServiceConfig {
     friend bool operator==(const UpstreamServiceConfig&, const UpstreamServiceConfig&) = default;
 };
 
+/// [upstream.benefit]: the benefit-payment service (README §5) and the shop's rules for its
+/// vouchers, measured from the voucher's purchase time (seed benefit-payment-sv defaults).
+struct BenefitServiceConfig {
+    UpstreamServiceConfig service;
+    std::string provider_id;                       // the shop's id at the benefit service (required)
+    std::chrono::minutes valid{15};                // valid_minutes: a voucher is redeemable this long
+    std::chrono::minutes cancel{60};               // cancel_minutes: payment.reverse -> cancel
+    std::chrono::hours credit{24 * 7};             // credit_days: payment.refund -> credit
+    friend bool operator==(const BenefitServiceConfig&, const BenefitServiceConfig&) = default;
+};
+
 /// [upstream.outbox]: store and forward (README §6).
 struct OutboxConfig {
     std::chrono::milliseconds retry_initial{1000};
@@ -170,6 +181,7 @@ struct OutboxConfig {
 /// requests are answered 2014 not_supported.
 struct UpstreamConfig {
     std::optional<UpstreamServiceConfig> commitment;
+    std::optional<BenefitServiceConfig> benefit;
     OutboxConfig outbox;
     friend bool operator==(const UpstreamConfig&, const UpstreamConfig&) = default;
 };

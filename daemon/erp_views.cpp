@@ -1,5 +1,7 @@
 #include "daemon/erp_views.hpp"
 
+#include "daemon/erp_port.hpp"
+
 #include <cstdio>
 #include <ctime>
 
@@ -94,6 +96,13 @@ ErpError from_ledger(const ledger::Error& le, const erp::Request& r) {
 }
 
 /// 2011 for an operator the ledger does not know (or an inactive one), 2004 without the right.
+std::optional<ErpError> refused_by_daemon(const ErpPort& port, const erp::Request& r, const std::string& register_id) {
+    if (port.is_stopping()) return err(ErrorCode::shutting_down, "", "paybridged is stopping", r);
+    if (!register_id.empty() && !port.known_register(register_id))
+        return err(ErrorCode::unknown_register, "/register", "no register '" + register_id + "' is configured", r);
+    return std::nullopt;
+}
+
 std::optional<ErpError> check_operator(const ledger::Reader& reader, const std::string& op, ledger::Right right,
                                               const erp::Request& r) {
     auto who = reader.get_operator(op);

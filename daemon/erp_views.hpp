@@ -26,6 +26,11 @@ erp::PaymentView view_of(const ledger::Payment& p);
 /// An error reply to request `r`.
 erp::ErpError err(erp::ErrorCode c, std::string field, std::string text, const erp::Request& r);
 erp::ErpError from_ledger(const ledger::Error& le, const erp::Request& r);
+class ErpPort;
+/// Checks that need nothing but the running daemon, for the flows outside the orchestration:
+/// 2015 while it stops, 2010 for a register it does not know ("" = no register to check).
+std::optional<erp::ErpError> refused_by_daemon(const ErpPort& port, const erp::Request& r, const std::string& register_id);
+
 /// 2011 for an operator the ledger does not know (or an inactive one), 2004 without the right.
 std::optional<erp::ErpError> check_operator(const ledger::Reader& reader, const std::string& op, ledger::Right right,
                                             const erp::Request& r);

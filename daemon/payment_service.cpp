@@ -612,6 +612,11 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
         if (id)
             if (auto q = deps.ledger->reader()->payment(*id)) p = *q;
         if (!p) return reply_err(client, err(ErrorCode::unknown_payment, "/payment_id", "no payment '" + payment_id + "'", r));
+        if (p->request.tender == ledger::Tender::benefit_voucher) {
+            // A benefit voucher is cancelled / credited at the benefit service (issue 7).
+            if (deps.upstream && deps.upstream(client, r, *this)) return;
+            return reply_err(client, err(ErrorCode::not_supported, "/payment_id", "benefit payments need [upstream.benefit]", r));
+        }
         if (auto e = check_operator(*deps.ledger->reader(), operator_id, ledger::Right::refund, r)) return reply_err(client, *e);
         if (p->state != ledger::PaymentState::approved || p->request.tender != ledger::Tender::card)
             return reply_err(client, err(ErrorCode::invalid_state, "/payment_id",

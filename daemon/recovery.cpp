@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "protocol/core/calendar.hpp"
 #include "protocol/zvt/tables.hpp"
 
 namespace pb::daemon {
@@ -22,16 +23,6 @@ std::string ref(ledger::PaymentId id) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "p-%06lld", static_cast<long long>(id.value));
     return buf;
-}
-
-// Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 }  // namespace

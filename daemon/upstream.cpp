@@ -1,6 +1,7 @@
 #include "daemon/upstream.hpp"
 
 #include "adapters/upstream_client.hpp"
+#include "daemon/benefit_flow.hpp"
 #include "daemon/commitment_flow.hpp"
 #include "daemon/log.hpp"
 #include "daemon/outbox_sender.hpp"
@@ -37,6 +38,8 @@ struct Upstream::Impl {
     std::unique_ptr<adapters::UpstreamClient> commitment_client;
     std::unique_ptr<OutboxSender> outbox;
     std::unique_ptr<CommitmentFlow> commitment;
+    std::unique_ptr<adapters::UpstreamClient> benefit_client;
+    std::unique_ptr<BenefitFlow> benefit;
 };
 
 Upstream::Upstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -51,6 +54,11 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         if (!c) return unexpected(c.error());
         impl->commitment_client = std::move(*c);
     }
+    if (config.upstream.benefit) {
+        auto c = make_client(executor, "benefit", config.upstream.benefit->service);
+        if (!c) return unexpected(c.error());
+        impl->benefit_client = std::move(*c);
+    }
     Impl* raw = impl.get();
     OutboxSenderDeps od;
     od.executor = executor;
@@ -60,10 +68,12 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
     od.policy.max_ms = config.upstream.outbox.retry_max.count();
     od.policy.dead_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.upstream.outbox.dead_after).count();
     od.client_for = [raw](const std::string& service) -> adapters::UpstreamClient* {
+        if (service == "benefit") return raw->benefit_client.get();
         return service == "commitment" ? raw->commitment_client.get() : nullptr;
     };
     od.on_settled = [raw](const ledger::OutboxMessage& m) {
         if (raw->commitment) raw->commitment->on_settled(m);
+        if (raw->benefit) raw->benefit->on_settled(m);
     };
     impl->outbox = std::make_unique<OutboxSender>(std::move(od));
     if (impl->commitment_client) {
@@ -78,11 +88,29 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         impl->commitment = std::make_unique<CommitmentFlow>(std::move(cd));
         log::info("PB_UPSTREAM_CONFIGURED", "commitment service " + config.upstream.commitment->url);
     }
+    if (impl->benefit_client) {
+        const auto& bc = *config.upstream.benefit;
+        BenefitFlowDeps bd;
+        bd.executor = executor;
+        bd.ledger = &ledger;
+        bd.client = impl->benefit_client.get();
+        bd.port = &port;
+        bd.outbox_poke = [raw] { raw->outbox->poke(); };
+        bd.clock_ms = utc_ms;
+        bd.day_starts_at = config.ledger.day_starts_at;
+        bd.provider_id = bc.provider_id;
+        bd.windows.valid_ms = std::chrono::milliseconds(bc.valid).count();
+        bd.windows.cancel_ms = std::chrono::milliseconds(bc.cancel).count();
+        bd.windows.credit_ms = std::chrono::milliseconds(bc.credit).count();
+        impl->benefit = std::make_unique<BenefitFlow>(std::move(bd));
+        log::info("PB_UPSTREAM_CONFIGURED", "benefit service " + bc.service.url + " provider " + bc.provider_id);
+    }
     return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
 }
 
 void Upstream::start() {
     if (impl_->commitment) impl_->commitment->recover();
+    if (impl_->benefit) impl_->benefit->recover();
     impl_->outbox->start();
 }
 
@@ -91,6 +119,7 @@ void Upstream::stop() {
 }
 
 bool Upstream::handle(const std::string& client, const erp::Request& request) {
+    if (impl_->benefit && impl_->benefit->handle(client, request)) return true;
     return impl_->commitment && impl_->commitment->handle(client, request);
 }
 

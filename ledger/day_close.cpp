@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "ledger/benefit.hpp"
 #include "ledger/finance_common.hpp"
 #include "ledger/store.hpp"
 
@@ -165,11 +166,31 @@ Result<DayClose> close_day(Tx& tx, const DayCloseRequest& r) {
         }
         c.interim_payments.assign(interim.begin(), interim.end());
 
+        const std::string benefit_subject = "dayclose-benefit/" + r.register_id;
+        std::map<std::string, BenefitLine> by_provider;
+        for (const auto& m : finance::movements(s, finance::last_seq_of(s, benefit_subject), c.to_seq,
+                                                Tender::benefit_voucher, "", r.register_id)) {
+            if (m.kind == "payment.aborted" || m.kind == "payment.unknown" || m.currency != c.currency) continue;
+            auto rec = benefit_of(tx, PaymentId{m.payment_id});
+            auto& l = by_provider[rec ? rec->provider_id : std::string("?")];
+            l.provider_id = rec ? rec->provider_id : "?";
+            const int sign = m.kind == "payment.approved" ? 1 : -1;
+            l.count += sign;
+            l.amount += sign * m.amount_minor;
+            if (std::find(l.payments.begin(), l.payments.end(), m.payment_id) == l.payments.end())
+                l.payments.push_back(m.payment_id);
+        }
+        for (auto& [id, l] : by_provider) c.benefit.push_back(std::move(l));
+
         json::value body = z_report_json(c);
         body.as_object().erase("seq");
         auto seq = tx.append_event("dayclose.closed", subject, json::serialize(body));
         if (!seq) return pb::unexpected(seq.error());
         c.seq = *seq;
+        // The register's benefit window ends here (see BenefitLine).
+        if (!c.benefit.empty())
+            if (auto e = tx.append_event("dayclose.benefit", benefit_subject, json::serialize(json::object{{"close", c.seq}})); !e)
+                return pb::unexpected(e.error());
         return c;
     });
 }
@@ -245,6 +266,16 @@ json::value z_report_json(const DayClose& c) {
         o["terminal_amount_minor"] = *c.terminal_amount;
     }
     o["differs"] = c.differs;
+    if (!c.benefit.empty()) {
+        json::array b;
+        for (const auto& l : c.benefit)
+            b.push_back(json::object{{"provider", l.provider_id},
+                                     {"count", l.count},
+                                     {"amount_minor", l.amount},
+                                     {"amount", finance::format_minor(l.amount)},
+                                     {"payments", ids_json(l.payments)}});
+        o["benefit"] = std::move(b);
+    }
     return o;
 }
 
@@ -295,6 +326,13 @@ std::optional<DayClose> day_close_from_json(std::int64_t seq, std::string_view b
     }
     auto* d = o.if_contains("differs");
     c.differs = d && d->is_bool() && d->get_bool();
+    if (auto* bs = o.if_contains("benefit"); bs && bs->is_array()) {
+        for (const auto& x : bs->get_array()) {
+            if (!x.is_object()) return std::nullopt;
+            const auto& j = x.get_object();
+            c.benefit.push_back(BenefitLine{jstr(j, "provider"), jint(j, "count"), jint(j, "amount_minor"), ids_from(j, "payments")});
+        }
+    }
     return c;
 }
 
@@ -335,6 +373,13 @@ std::string z_report_text(const DayClose& c) {
         for (auto id : l.payments) out += " " + std::to_string(id);
     }
     if (c.differs) out += "\n";
+    if (!c.benefit.empty()) {
+        std::vector<std::vector<std::string>> brows;
+        for (const auto& l : c.benefit)
+            brows.push_back({l.provider_id, std::to_string(l.count), format_minor(l.amount)});
+        out += "\nbenefit vouchers of register " + c.register_id + " (not in the card totals):\n" +
+               finance::table({"provider", "n", "amount"}, brows, {false, true, true});
+    }
     if (!c.interim_payments.empty()) {
         out += "\ninterim (aborted/unknown) payments of this batch:";
         for (auto id : c.interim_payments) out += " " + std::to_string(id);

@@ -13,6 +13,8 @@
 //  - Every issuer line where count or amount differ between terminal and ledger is flagged and
 //    names the ledger payments of that issuer in the batch; payments of the terminal left in the
 //    interim (aborted/unknown) in the window are listed too: they are the usual suspects.
+//  - Benefit-voucher payments of the close's register are listed per provider on their own
+//    (BenefitLine), outside the card comparison.
 
 #include <boost/json/value.hpp>
 
@@ -56,6 +58,17 @@ struct IssuerLine {
     std::vector<std::int64_t> payments;  // ledger payments of this issuer in the batch, if differs
 };
 
+/// Benefit vouchers redeemed at the close's register (issue 7), per provider: net of cancels
+/// and credits. Booked to their own receivable account (the provider pays the shop), never
+/// mixed with the card issuers. Their window is per register (subject "dayclose-benefit/<register>"),
+/// so a register with several terminals counts each benefit payment in one close only.
+struct BenefitLine {
+    std::string provider_id;
+    std::int64_t count = 0;
+    std::int64_t amount = 0;
+    std::vector<std::int64_t> payments;
+};
+
 struct DayClose {
     std::int64_t seq = 0;  // the close's event
     std::string register_id, terminal_id, business_date, operator_id, batch_reference, currency;
@@ -68,6 +81,7 @@ struct DayClose {
     std::int64_t ledger_count = 0, ledger_amount = 0;
     std::optional<std::int64_t> terminal_count, terminal_amount;
     bool differs = false;                         // any line differs
+    std::vector<BenefitLine> benefit;             // sorted by provider; not in the card totals
 };
 
 /// Runs a day-close inside a write. invalid_argument for a bad date/ids, permission_denied,

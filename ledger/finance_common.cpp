@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "ledger/store.hpp"
+#include "protocol/core/calendar.hpp"
 
 namespace pb::ledger::finance {
 
@@ -76,33 +77,17 @@ bool valid_date(std::string_view d) {
     return y >= 1970 && m >= 1 && m <= 12 && day >= 1 && day <= month_days(y, m);
 }
 
-// Howard Hinnant's days_from_civil / civil_from_days (public-domain algorithms).
 std::int64_t days_from_date(std::string_view d) {
-    std::int64_t y = std::stoll(std::string(d.substr(0, 4)));
-    const unsigned m = static_cast<unsigned>(std::stoi(std::string(d.substr(5, 2))));
-    const unsigned dd = static_cast<unsigned>(std::stoi(std::string(d.substr(8, 2))));
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + dd - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+    return days_from_civil(std::stoll(std::string(d.substr(0, 4))),
+                           static_cast<unsigned>(std::stoi(std::string(d.substr(5, 2)))),
+                           static_cast<unsigned>(std::stoi(std::string(d.substr(8, 2)))));
 }
 
 std::string date_from_days(std::int64_t z) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
+    const CivilDate c = civil_from_days(z);
     // Sized for any int64 year so the output can never be cut (-Wformat-truncation).
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
     return buf;
 }
 

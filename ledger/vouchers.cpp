@@ -31,6 +31,12 @@ std::vector<Voucher> build_vouchers(const std::vector<DayClose>& closes, const s
             }
         }
         if (total != 0) v.rows.push_back({plan.clearing_account, -total, "Kortbetalningar " + c.terminal_id});
+        std::int64_t benefit_total = 0;
+        for (const auto& b : c.benefit) {
+            if (b.amount != 0) v.rows.push_back({plan.benefit_account, b.amount, "Friskvård " + b.provider_id});
+            benefit_total += b.amount;
+        }
+        if (benefit_total != 0) v.rows.push_back({plan.clearing_account, -benefit_total, "Friskvårdsbetalningar kassa " + c.register_id});
         if (!v.rows.empty()) out.push_back(std::move(v));
     }
     for (const auto& c : counts) {

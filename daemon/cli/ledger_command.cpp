@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <ctime>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,7 @@
 
 #include "daemon/cli/command.hpp"
 #include "daemon/cli/ledger_access.hpp"
+#include "ledger/benefit.hpp"
 #include "ledger/day_close.hpp"
 #include "ledger/export_csv.hpp"
 #include "ledger/export_sie.hpp"
@@ -145,12 +148,65 @@ void print_payments(const std::vector<Payment>& ps, bool as_json) {
 // ---- history ---------------------------------------------------------------------------------
 
 struct HistoryOptions {
-    std::string db, from, to, order, register_id, terminal, operator_id, issuer, state;
+    std::string db, from, to, order, register_id, terminal, operator_id, issuer, state, tender;
     std::size_t limit = 1000;
     bool json = false;
+    bool today = false;  // --today: from = to = the machine's local date (TZ)
+    bool stats = false;  // --stats: benefit statistics per business day and provider
 };
 
-void run_history(const HistoryOptions& o) {
+std::string local_today() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+/// "benefit" / "commitment" as the ERP says it, or the ledger's tender ids.
+std::optional<Tender> tender_arg(const std::string& t) {
+    if (t == "benefit") return Tender::benefit_voucher;
+    if (t == "commitment") return Tender::commitment_card;
+    return tender_from_id(t);
+}
+
+/// The seed's "statistik": benefit purchases per day and provider, cancelled and credited.
+void print_benefit_stats(const std::vector<BenefitStats>& rows, const HistoryOptions& o) {
+    if (o.json) {
+        json::array a;
+        for (const auto& r : rows)
+            a.push_back(json::object{{"business_date", r.business_date},
+                                     {"provider", r.provider_id},
+                                     {"currency", r.currency},
+                                     {"count", r.count},
+                                     {"amount", r.amount},
+                                     {"cancelled", r.cancelled},
+                                     {"cancelled_amount", r.cancelled_amount},
+                                     {"credited", r.credited},
+                                     {"credited_amount", r.credited_amount},
+                                     {"net_amount", r.net_amount()}});
+        std::cout << json::serialize(json::object{{"from", o.from}, {"to", o.to}, {"benefit", std::move(a)}}) << "\n";
+        return;
+    }
+    std::vector<std::vector<std::string>> table_rows;
+    for (const auto& r : rows)
+        table_rows.push_back({r.business_date, r.provider_id, std::to_string(r.count), finance::format_minor(r.amount),
+                              std::to_string(r.cancelled), finance::format_minor(r.cancelled_amount),
+                              std::to_string(r.credited), finance::format_minor(r.credited_amount),
+                              finance::format_minor(r.net_amount()), r.currency});
+    std::cout << "Benefit purchases " << (o.from.empty() ? "(start)" : o.from) << " .. " << (o.to.empty() ? "(today)" : o.to)
+              << "\n"
+              << finance::table({"date", "provider", "count", "amount", "cancelled", "cancelled amount", "credited",
+                                 "credited amount", "net", "currency"},
+                                table_rows, {false, false, true, true, true, true, true, true, true, false});
+}
+
+void run_history(HistoryOptions o) {
+    if (o.today) {
+        if (!o.from.empty() || !o.to.empty()) usage("--today and --from/--to exclude each other");
+        o.from = o.to = local_today();
+    }
     check_date("--from", o.from);
     check_date("--to", o.to);
     HistoryFilter f;
@@ -169,7 +225,16 @@ void run_history(const HistoryOptions& o) {
         f.state = state_from_id(o.state);
         if (!f.state) usage("--state '" + o.state + "' is not a payment state (requested, sent, approved, ...)");
     }
+    if (!o.tender.empty()) {
+        f.tender = tender_arg(o.tender);
+        if (!f.tender) usage("--tender '" + o.tender + "' is not card, cash, commitment or benefit");
+    }
     auto l = open_ledger(o.db);
+    if (o.stats) {
+        auto rows = l->run<std::vector<BenefitStats>>([&](Tx& tx) { return benefit_stats(tx, f.date_from, f.date_to); });
+        if (!rows) fail(rows.error());
+        return print_benefit_stats(*rows, o);
+    }
     auto ps = l->reader()->history(f);
     if (!ps) fail(ps.error());
     print_payments(*ps, o.json);
@@ -470,6 +535,9 @@ void register_finance(CLI::App& app) {
         c->add_option("--operator", o->operator_id, "operator id");
         c->add_option("--issuer", o->issuer, "issuer id");
         c->add_option("--state", o->state, "payment state (approved, aborted, ...)");
+        c->add_option("--tender", o->tender, "card, cash, commitment or benefit");
+        c->add_flag("--today", o->today, "today's business date (the machine's local date; set TZ like [ledger] timezone)");
+        c->add_flag("--stats", o->stats, "benefit statistics per business day and provider: count, amount, cancelled, credited");
         c->add_option("--limit", o->limit, "most rows (default 1000)");
         json_flag(c, o->json);
         c->callback([o] { run_history(*o); });
@@ -544,6 +612,8 @@ void register_finance(CLI::App& app) {
             c->add_option("--withdrawal-account", o->plan.withdrawal_account, "cash withdrawals go to (default 1930)");
             c->add_option("--difference-account", o->plan.card_difference_account,
                           "terminal/ledger card differences (default 3740)");
+            c->add_option("--benefit-account", o->plan.benefit_account,
+                          "benefit vouchers, receivable from the benefit provider (default 1681)");
             if (sie) {
                 c->add_option("--company", o->company, "#FNAMN company name");
                 c->add_option("--org-number", o->org_number, "#ORGNR");

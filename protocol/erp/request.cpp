@@ -302,6 +302,7 @@ RequestBody read_body(std::string_view type, FieldReader& r, bool& known) {
         b.request_key = r.id("request_key", Need::required);
         b.voucher = r.id("voucher", Need::required);
         b.amount = read_money(r, "amount");
+        if (r.has("total")) b.total = r.amount("total");
         b.register_id = r.id("register", Need::required);
         b.operator_id = r.id("operator", Need::required);
         b.receptionist = r.id("receptionist", Need::optional);
@@ -459,6 +460,7 @@ struct BodyEncoder {
         o["request_key"] = b.request_key;
         o["voucher"] = b.voucher;
         put_money(o, "amount", b.amount);
+        if (b.total > 0) o["total"] = b.total;
         o["register"] = b.register_id;
         o["operator"] = b.operator_id;
         put(o, "receptionist", b.receptionist);

@@ -200,6 +200,7 @@ struct BenefitRedeem {
     std::string register_id;
     std::string operator_id;
     std::string receptionist;
+    std::int64_t total = 0;  // optional: the order's price (same currency), 0 = not given
     friend bool operator==(const BenefitRedeem&, const BenefitRedeem&) = default;
 };
 

@@ -105,6 +105,11 @@ std::string utc_today() {
     return buf;
 }
 
+std::int64_t utc_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 bool take(int& counter) {
     if (counter <= 0) return false;
     --counter;
@@ -231,6 +236,7 @@ private:
                 r.body = req.body();
                 r.idempotency_key = std::string(req["Idempotency-Key"]);
                 r.today = options_.today.empty() ? utc_today() : options_.today;
+                r.now_ms = utc_now_ms();
                 Answer a = services_.handle(r);
                 save();
                 spdlog::info("{} {} key={} -> {}", r.method, r.path, r.idempotency_key, a.status);
@@ -310,6 +316,16 @@ private:
             if (ec || !v.is_object()) return err("activate needs a JSON object: activate {\"card_id\":...}");
             return done(services_.activate(v.as_object()));
         }
+        if (cmd == "voucher") {  // the benefit provider: a customer's purchase in the app (README §5)
+            error_code ec;
+            auto v = json::parse(line.substr(line.find(' ') == std::string::npos ? line.size() : line.find(' ') + 1), ec);
+            if (ec || !v.is_object()) return err("voucher needs a JSON object: voucher {\"voucher_id\":...}");
+            return done(services_.benefit().issue(v.as_object(), utc_now_ms()));
+        }
+        if (cmd == "vouchers" || cmd == "redemptions") {
+            auto state = services_.benefit().to_json();
+            return ok(json::serialize(state.at(cmd)));
+        }
         if (cmd == "block" && words.size() == 2) return done(services_.block(words[1]));
         if (cmd == "transfer" && words.size() == 3) return done(services_.transfer(words[1], words[2]));
         if (cmd == "card" && words.size() == 2) {
@@ -334,7 +350,8 @@ private:
         if (cmd == "help")
             return std::string(
                        "status\nfault set NAME[=VALUE]...\nfault clear [NAME]\nfault list\n"
-                       "activate {json}\nblock CARD\ntransfer FROM TO\ncard CARD\ndebits\nreceipts\nshutdown\n") +
+                       "activate {json}\nblock CARD\ntransfer FROM TO\ncard CARD\ndebits\nreceipts\n"
+                       "voucher {json}\nvouchers\nredemptions\nshutdown\n") +
                    ok();
         return err("unknown command '" + line + "' (try help)");
     }

@@ -86,6 +86,7 @@ Answer Services::route(const Request& r) {
         if (r.idempotency_key.empty()) return error(400, "malformed_request", "Idempotency-Key header is required");
         return r.path == up::kReceiptPath ? receipt(r) : void_debit(r);
     }
+    if (r.path.rfind("/v1/vouchers/", 0) == 0) return benefit_.handle(r.path, r.body, r.idempotency_key, r.now_ms);
     return error(404, "not_found", "no service at " + r.path);
 }
 
@@ -323,6 +324,7 @@ json::object Services::to_json() const {
                         {"debits", std::move(debits)},
                         {"receipts", std::move(receipts)},
                         {"idempotency", std::move(keys)},
+                        {"benefit", benefit_.to_json()},
                         {"requests", requests_},
                         {"duplicates", duplicates_}};
 }
@@ -379,8 +381,10 @@ Expected<void, std::string> Services::from_json(const json::value& v) {
             const auto& k = kv.as_object();
             s.idempotent_[std::string(k.at("key").as_string())] =
                 Remembered{std::string(k.at("path").as_string()), std::string(k.at("body").as_string()),
-                           Answer{static_cast<unsigned>(k.at("status").as_int64()), std::string(k.at("answer").as_string())}};
+                           Answer{static_cast<unsigned>(k.at("status").to_number<std::int64_t>()), std::string(k.at("answer").as_string())}};
         }
+        if (auto b = o.find("benefit"); b != o.end())  // absent in state files of older simulators
+            if (auto r = s.benefit_.from_json(b->value().as_object()); !r) return r;
         s.requests_ = o.at("requests").as_int64();
         s.duplicates_ = o.at("duplicates").as_int64();
         *this = std::move(s);

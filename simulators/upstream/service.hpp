@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include "protocol/core/expected.hpp"
+#include "simulators/upstream/benefit.hpp"
 
 namespace pb::sim::upstream {
 
@@ -33,6 +34,7 @@ struct Request {
     std::string body;
     std::string idempotency_key;  // "" if none
     std::string today;            // "YYYY-MM-DD"
+    std::int64_t now_ms = 0;      // UTC ms (benefit vouchers' times)
 };
 
 /// A commitment on a card, as the issuer set it up (README §4).
@@ -77,6 +79,9 @@ public:
     const std::vector<ReceivedReceipt>& receipts() const { return receipts_; }
     std::int64_t requests_seen() const { return requests_; }
     std::int64_t duplicates_seen() const { return duplicates_; }
+    /// The benefit-payment service (benefit.hpp): vouchers are issued through it.
+    BenefitService& benefit() { return benefit_; }
+    const BenefitService& benefit() const { return benefit_; }
 
     /// The whole state as JSON (state file) and back.
     boost::json::object to_json() const;
@@ -101,6 +106,7 @@ private:
     std::map<std::string, Remembered> idempotent_;  // key -> first request and answer
     std::int64_t requests_ = 0;
     std::int64_t duplicates_ = 0;
+    BenefitService benefit_;
 };
 
 }  // namespace pb::sim::upstream

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "protocol/upstream/benefit.hpp"
 #include "protocol/upstream/commitment.hpp"
 #include "protocol/upstream/wire.hpp"
 
@@ -33,6 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     round_trip<up::ReceiptReply>(raw, [](std::string_view b) { return up::parse_receipt_reply(b); });
     round_trip<up::VoidRequest>(raw, [](std::string_view b) { return up::parse_void_request(b); });
     round_trip<up::VoidReply>(raw, [](std::string_view b) { return up::parse_void_reply(b); });
+    round_trip<up::VoucherVerifyRequest>(raw, [](std::string_view b) { return up::parse_voucher_verify_request(b); });
+    round_trip<up::VoucherReply>(raw, [](std::string_view b) { return up::parse_voucher_reply(b); });
+    round_trip<up::RedeemRequest>(raw, [](std::string_view b) { return up::parse_redeem_request(b); });
+    round_trip<up::RedeemReply>(raw, [](std::string_view b) { return up::parse_redeem_reply(b); });
+    round_trip<up::VoucherCancelRequest>(raw, [](std::string_view b) { return up::parse_voucher_cancel_request(b); });
+    round_trip<up::VoucherCancelReply>(raw, [](std::string_view b) { return up::parse_voucher_cancel_reply(b); });
+    round_trip<up::CreditRequest>(raw, [](std::string_view b) { return up::parse_credit_request(b); });
+    round_trip<up::CreditReply>(raw, [](std::string_view b) { return up::parse_credit_reply(b); });
     auto e = up::parse_service_error(500, raw);
     (void)up::encode_service_error(e);
     (void)up::parse_url(raw);

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <zmq.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -295,24 +294,10 @@ TEST_F(CommitmentTest, DaemonKilledDuringADebitVoidsItAtRestart) {
     activate("SK-10", 50000);
     // The debit reaches the service slowly; the daemon dies before the answer.
     issuer("fault set slow=2000 path=/v1/commitments/debit");
-    std::string frame = json::serialize(json::object{{"v", 1},
-                                                     {"id", "kill-me"},
-                                                     {"type", "commitment.pay"},
-                                                     {"order_id", "O-30"},
-                                                     {"request_key", "O-30#c1"},
-                                                     {"card_id", "SK-10"},
-                                                     {"amount", 7000},
-                                                     {"lines", json::array{kBread}},
-                                                     {"currency", "SEK"},
-                                                     {"register", "K1"},
-                                                     {"operator", "anna"}});
-    // Sent on a socket of its own: the reply never comes (the daemon is killed first).
-    zmq::context_t ctx;
-    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
-    dealer.set(zmq::sockopt::linger, 0);
-    dealer.connect(daemon->router);
-    dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
-    dealer.send(zmq::buffer(frame), zmq::send_flags::none);
+    // Its reply never comes (the daemon is killed first).
+    send_unanswered({{"type", "commitment.pay"}, {"order_id", "O-30"}, {"request_key", "O-30#c1"}, {"card_id", "SK-10"},
+                     {"amount", 7000}, {"lines", json::array{kBread}}, {"currency", "SEK"}, {"register", "K1"},
+                     {"operator", "anna"}});
     ASSERT_TRUE(daemon->wait_log("PB_COMMITMENT_DEBIT", 5s));
     daemon->kill9();
     issuer("fault clear");

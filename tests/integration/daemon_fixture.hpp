@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,6 +149,21 @@ protected:
             EXPECT_TRUE(state == "aborted" || state == "declined" || state == "rejected")
                 << "nothing was charged but the ledger says " << dump(p);
         }
+    }
+
+    /// Sends `request` (v and id are added) on a DEALER of its own whose reply is never read:
+    /// for tests that kill the daemon before it answers. Returns once the frame has left
+    /// (the socket lingers until then, at most 2 s).
+    void send_unanswered(json::object request) {
+        request["v"] = 1;
+        request["id"] = "unanswered";
+        const std::string frame = json::serialize(request);
+        zmq::context_t ctx;
+        zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+        dealer.set(zmq::sockopt::linger, 2000);
+        dealer.connect(daemon->router);
+        dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+        dealer.send(zmq::buffer(frame), zmq::send_flags::none);
     }
 
     TempDir dir;

@@ -424,6 +424,7 @@ TEST(ErpRoundTrip, EveryRequestTypeEncodesAndParsesBack) {
         ReceiptCopy{"p-1", ReceiptChannel::sms, "+46701234567", "", "anna"},
         BenefitVerify{"O-5", "EP-1"},
         BenefitRedeem{"O-5", "O-5#b", "EP-1", sek(50000), "K1", "anna", "BJ"},
+        BenefitRedeem{"O-5", "O-5#b", "EP-1", sek(50000), "K1", "anna", "BJ", 80000},
         CardRead{"T1"},
     };
     std::set<std::size_t> covered;

@@ -158,6 +158,21 @@ TEST(FinanceCli, ReconcileSettlementOperatorsAndUsageErrors) {
     EXPECT_EQ(nowhere.status, 1) << nowhere.out;
     EXPECT_FALSE(std::filesystem::exists(dir.path / "nope.db"));
     EXPECT_EQ(paybridge("no-such-command").status, 2);
+    // history's benefit options (issue 7): a bad tender, --today with dates.
+    auto tender = paybridge("history" + L + " --tender voucher");
+    EXPECT_EQ(tender.status, 2) << tender.out;
+    EXPECT_NE(tender.out.find("--tender 'voucher'"), std::string::npos) << tender.out;
+    auto both = paybridge("history" + L + " --today --from 2026-11-01");
+    EXPECT_EQ(both.status, 2) << both.out;
+    auto card = paybridge("history" + L + " --tender card --json");
+    ASSERT_EQ(card.status, 0) << card.out;
+    EXPECT_EQ(boost::json::parse(card.out).as_array().size(), 3u) << card.out;
+    auto none = paybridge("history" + L + " --tender benefit --from 2026-11-23 --to 2026-11-23 --json");
+    ASSERT_EQ(none.status, 0) << none.out;
+    EXPECT_TRUE(boost::json::parse(none.out).as_array().empty()) << none.out;
+    auto stats = paybridge("history" + L + " --stats --from 2026-11-01 --to 2026-11-30");
+    ASSERT_EQ(stats.status, 0) << stats.out;
+    EXPECT_NE(stats.out.find("Benefit purchases 2026-11-01 .. 2026-11-30"), std::string::npos) << stats.out;
 
     // Cash count: float 500.00, no cash sales, counted 495.50 -> 4.50 short.
     auto r = paybridge("reconcile" + L + " --register K1 --date 2026-11-23 --operator boss --float 500 "

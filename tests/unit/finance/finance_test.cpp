@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/benefit.hpp"
 #include "ledger/day_close.hpp"
 #include "ledger/export_csv.hpp"
 #include "ledger/export_sie.hpp"
@@ -743,6 +744,110 @@ TEST_F(Finance, SettlementByBatchReferenceReportsTheDifference) {
     EXPECT_EQ(m.matched[0].rule, "batch_reference");
     EXPECT_EQ(m.matched[0].difference_minor, -100);  // 99.00 paid for a 100.00 batch
     EXPECT_TRUE(m.unmatched_batches.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benefit vouchers (issue 7): their own lines and account, never mixed with the card issuers.
+
+TEST_F(Finance, DayCloseListsBenefitVouchersPerProviderOnTheirOwnAccount) {
+    auto benefit = [&](std::int64_t minor, const std::string& provider) {
+        auto r = request(minor, Tender::benefit_voucher, "");
+        auto b = run([&](Tx& tx) -> Result<Begun> {
+            auto started = tx.begin_and_mark_sent(r);
+            if (!started) return started;
+            auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
+            if (!e) return pb::unexpected(e.error());
+            return started;
+        });
+        EXPECT_TRUE(b) << b.error().message;
+        const PaymentId id = b->payment.id;
+        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
+        return id.value;
+    };
+    pay(10000, Tender::card, "T1", PaymentState::approved);
+    benefit(50000, "EP-1");
+    const auto wrong = benefit(20000, "EP-1");
+    benefit(30000, "EP-2");
+    reverse(wrong);  // cancelled: nets out of EP-1
+    // EP-1: 2 - 1 = 1 / 500.00; EP-2: 1 / 300.00; the card line alone is 1 / 100.00.
+    auto c = close("T1", "2026-11-23", std::nullopt);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->ledger_amount, 10000);
+    ASSERT_EQ(c->benefit.size(), 2u);
+    EXPECT_EQ(c->benefit[0].provider_id, "EP-1");
+    EXPECT_EQ(c->benefit[0].count, 1);
+    EXPECT_EQ(c->benefit[0].amount, 50000);
+    EXPECT_EQ(c->benefit[1].provider_id, "EP-2");
+    EXPECT_EQ(c->benefit[1].amount, 30000);
+    EXPECT_NE(z_report_text(*c).find("EP-2"), std::string::npos);
+    // Stored and read back with the close.
+    auto stored = run([&](Tx& tx) { return day_close(tx, "T1", "2026-11-23"); });
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->benefit.size(), 2u);
+    EXPECT_EQ(stored->benefit[1].amount, 30000);
+    // Another terminal of the same register does not count them again.
+    auto c2 = close("T2", "2026-11-23", std::nullopt);
+    ASSERT_TRUE(c2) << c2.error().message;
+    EXPECT_TRUE(c2->benefit.empty());
+
+    // The voucher: cards to the issuer's account, benefit to its own account, both against
+    // clearing; 100.00 + 500.00 + 300.00 debit, 900.00 credit.
+    AccountPlan plan;
+    plan.benefit_account = "1689";
+    auto vouchers = build_vouchers({*stored}, {}, plan);
+    ASSERT_EQ(vouchers.size(), 1u);
+    std::int64_t sum = 0, on_benefit = 0, on_clearing = 0;
+    for (const auto& row : vouchers[0].rows) {
+        sum += row.amount_minor;
+        if (row.account == "1689") on_benefit += row.amount_minor;
+        if (row.account == plan.clearing_account) on_clearing += row.amount_minor;
+    }
+    EXPECT_EQ(sum, 0);
+    EXPECT_EQ(on_benefit, 80000);
+    EXPECT_EQ(on_clearing, -90000);
+    const std::string csv = export_csv(vouchers, account_names(vouchers, plan, {*stored}));
+    EXPECT_NE(csv.find("1689"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("Friskvård EP-1"), std::string::npos) << csv;
+}
+
+TEST_F(Finance, BenefitStatsPerDayAndProviderCountCancelledAndCredited) {
+    auto benefit = [&](std::int64_t minor, const std::string& provider, const std::string& date) {
+        auto r = request(minor, Tender::benefit_voucher, "", date);
+        auto b = run([&](Tx& tx) -> Result<Begun> {
+            auto started = tx.begin_and_mark_sent(r);
+            if (!started) return started;
+            auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
+            if (!e) return pb::unexpected(e.error());
+            return started;
+        });
+        const PaymentId id = b->payment.id;
+        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
+        return id.value;
+    };
+    benefit(10000, "EP-1", "2026-11-22");
+    const auto c = benefit(20000, "EP-1", "2026-11-23");
+    const auto k = benefit(30000, "EP-1", "2026-11-23");
+    benefit(40000, "EP-2", "2026-11-23");
+    reverse(c);
+    refund(k);
+    pay(99900, Tender::card, "T1", PaymentState::approved);  // a card payment is not in the statistics
+    auto rows = run([&](Tx& tx) { return benefit_stats(tx, std::string("2026-11-23"), std::string("2026-11-23")); });
+    ASSERT_TRUE(rows) << rows.error().message;
+    ASSERT_EQ(rows->size(), 2u);
+    const auto& ep1 = (*rows)[0];
+    EXPECT_EQ(ep1.provider_id, "EP-1");
+    EXPECT_EQ(ep1.count, 2);
+    EXPECT_EQ(ep1.amount, 50000);
+    EXPECT_EQ(ep1.cancelled, 1);
+    EXPECT_EQ(ep1.cancelled_amount, 20000);
+    EXPECT_EQ(ep1.credited, 1);
+    EXPECT_EQ(ep1.credited_amount, 30000);
+    EXPECT_EQ(ep1.net_amount(), 0);
+    EXPECT_EQ((*rows)[1].provider_id, "EP-2");
+    EXPECT_EQ((*rows)[1].amount, 40000);
+    auto all = run([&](Tx& tx) { return benefit_stats(tx, std::nullopt, std::nullopt); });
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->size(), 3u);  // 2026-11-22 EP-1 too
 }
 
 }  // namespace

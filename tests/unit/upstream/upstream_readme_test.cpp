@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/upstream/benefit.hpp"
 #include "protocol/upstream/commitment.hpp"
 
 namespace pb::upstream {
@@ -49,6 +50,14 @@ TEST(UpstreamReadme, EveryExampleParsesAndEncodesBack) {
         {"commitment.receipt.reply", [](const std::string& b) { round_trip(b, parse_receipt_reply(b)); }},
         {"commitment.void.request", [](const std::string& b) { round_trip(b, parse_void_request(b)); }},
         {"commitment.void.reply", [](const std::string& b) { round_trip(b, parse_void_reply(b)); }},
+        {"benefit.verify.request", [](const std::string& b) { round_trip(b, parse_voucher_verify_request(b)); }},
+        {"benefit.verify.reply", [](const std::string& b) { round_trip(b, parse_voucher_reply(b)); }},
+        {"benefit.redeem.request", [](const std::string& b) { round_trip(b, parse_redeem_request(b)); }},
+        {"benefit.redeem.reply", [](const std::string& b) { round_trip(b, parse_redeem_reply(b)); }},
+        {"benefit.cancel.request", [](const std::string& b) { round_trip(b, parse_voucher_cancel_request(b)); }},
+        {"benefit.cancel.reply", [](const std::string& b) { round_trip(b, parse_voucher_cancel_reply(b)); }},
+        {"benefit.credit.request", [](const std::string& b) { round_trip(b, parse_credit_request(b)); }},
+        {"benefit.credit.reply", [](const std::string& b) { round_trip(b, parse_credit_reply(b)); }},
         {"error",
          [](const std::string& b) {
              ServiceError e = parse_service_error(422, b);
