@@ -409,6 +409,13 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
             } else {
                 auto rep = up::parse_voucher_cancel_reply(res->body);
                 if (!rep) return out.reply_err(client, cannot_verify("malformed reply: " + rep.error().to_string(), r, unchanged));
+                // An approved payment's redemption is known to the service; if it says otherwise
+                // nothing was cancelled, and the ledger must not say it was.
+                if (!rep->cancelled)
+                    return out.reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                                     "the benefit service has no redemption for " + payment_ref(p.id) +
+                                                         "; nothing was cancelled",
+                                                     r));
                 data.approval_code = rep->redemption_id;
                 data.text = "benefit redemption " + rep->redemption_id + " cancelled";
             }
