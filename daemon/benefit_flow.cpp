@@ -178,11 +178,16 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
         return o;
     }
 
-    void reply_existing(const std::string& client, const erp::Request& r, const ledger::Payment& p, std::int64_t total) {
+    /// The payment of a request key seen before; the key with another voucher is a conflict.
+    void reply_existing(const std::string& client, const erp::Request& r, const ledger::Payment& p, const erp::BenefitRedeem& b) {
         write<ledger::BenefitRecord>([id = p.id](ledger::Tx& tx) { return ledger::benefit_of(tx, id); },
-                                     [this, client, r, p, total](ledger::Result<ledger::BenefitRecord> rec) {
-                                         if (!rec) return deps.port->reply_ok(client, r, erp::to_json(view_of(p)));
-                                         deps.port->reply_ok(client, r, pay_result(p, *rec, total));
+                                     [this, client, r, p, b](ledger::Result<ledger::BenefitRecord> rec) {
+                                         if (!rec) return deps.port->reply_err(client, from_ledger(rec.error(), r));
+                                         if (rec->voucher_id != b.voucher)
+                                             return deps.port->reply_err(
+                                                 client, err(ErrorCode::request_key_conflict, "/request_key",
+                                                             "request key already used for voucher " + rec->voucher_id, r));
+                                         deps.port->reply_ok(client, r, pay_result(p, *rec, b.total));
                                      });
     }
 
@@ -198,7 +203,7 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
                     p.request.tender != ledger::Tender::benefit_voucher)
                     return port.reply_err(client, err(ErrorCode::request_key_conflict, "/request_key",
                                                       "request key already used for order " + p.request.order_id, r));
-                return reply_existing(client, r, p, b.total);
+                return reply_existing(client, r, p, b);
             }
             if (auto e = check_operator(*reader, b.operator_id, ledger::Right::take_card, r)) return port.reply_err(client, *e);
         }
@@ -219,8 +224,6 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
                                                         "voucher " + v.voucher_id + " is worth " + format_money(v.amount) +
                                                             ", not " + format_money(b.amount) + "; redeem its whole amount",
                                                         r));
-            if (b.total > 0 && v.amount.minor > b.total)
-                return deps.port->reply_err(client, err(ErrorCode::amount_invalid, "/amount", "the voucher exceeds the price", r));
             begin(client, r, b, v);
         });
     }
@@ -246,7 +249,7 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
             },
             [this, client, r, b, rec](ledger::Result<ledger::Begun> res) {
                 if (!res) return deps.port->reply_err(client, from_ledger(res.error(), r));
-                if (!res->created) return reply_existing(client, r, res->payment, b.total);
+                if (!res->created) return reply_existing(client, r, res->payment, b);
                 send_redeem(client, r, b, res->payment, rec);
             });
     }

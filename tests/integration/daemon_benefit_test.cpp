@@ -213,6 +213,9 @@ TEST_F(BenefitTest, SameRequestKeyRedeemsExactlyOnce) {
     EXPECT_EQ(redemption_states().size(), 1u);
     // The same key for something else is a conflict.
     expect_error(redeem("O-20#b1", "O-21", "V-ONCE", 25000), 2013, "/request_key");
+    issue("V-TWO", 25000);
+    expect_error(redeem("O-20#b1", "O-20", "V-TWO", 25000), 2013, "/request_key");
+    EXPECT_EQ(redemption_states().size(), 1u);
 }
 
 TEST_F(BenefitTest, ServiceDownCannotVerifyAndNothingIsCharged) {
