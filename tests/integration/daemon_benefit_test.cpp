@@ -202,6 +202,26 @@ TEST_F(BenefitTest, VoucherPlusCardDifferenceIsOneOrderWithTwoTenders) {
     ASSERT_EQ(today.size(), 1u);
     EXPECT_EQ(str(today[0].as_object(), "order"), "O-10");
     EXPECT_EQ(num(today[0].as_object(), "amount_minor"), 50000);
+
+    // Day-close: the card on the terminal's batch, the voucher apart, per provider.
+    auto r = erp->request({{"type", "day_close.run"}, {"terminal", "T1"}, {"operator", "lena"}});
+    ASSERT_EQ(r["ok"], json::value(true)) << dump(r);
+    auto done = erp->wait_event([](const ReceivedEvent& x) { return str(x.body, "type") == "day_close.done"; });
+    ASSERT_TRUE(done) << "no day_close.done";
+    const auto& d = done->body;
+    EXPECT_EQ(d.at("matches"), json::value(true)) << dump(d);
+    EXPECT_EQ(dump(d.at("ledger_totals")), R"([{"brand":"visa","count":1,"amount":30000}])") << dump(d);
+    EXPECT_EQ(dump(d.at("benefit_totals")), R"([{"brand":"EP-SHOP-1","count":1,"amount":50000}])") << dump(d);
+
+    // The accounting export books the voucher on its own account.
+    std::string csv = dir.file("export.csv");
+    std::string cmd = std::string(PB_PAYBRIDGE_BINARY) + " export csv --ledger " + daemon->ledger_path +
+                      " --benefit-account 1689 -o " + csv;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(csv);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(",1689,"), std::string::npos) << text;
+    EXPECT_NE(text.find("Friskvård EP-SHOP-1"), std::string::npos) << text;
 }
 
 TEST_F(BenefitTest, SameRequestKeyRedeemsExactlyOnce) {
