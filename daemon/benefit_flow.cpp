@@ -5,6 +5,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
+#include "daemon/upstream_flow.hpp"
 #include "daemon/upstream_voids.hpp"
 #include "ledger/benefit.hpp"
 
@@ -59,37 +60,12 @@ ledger::OutboxNew void_message(const ledger::Payment& p, const ledger::BenefitRe
     c.payment_ref = payment_ref(p.id);
     c.amount = p.request.amount;
     c.reason = "unanswered";
-    ledger::OutboxNew m;
-    m.idempotency_key = void_key(p.request.request_key);
-    m.service = kService;
-    m.path = std::string(up::kVoucherCancelPath);
-    m.body = up::encode(c);
-    m.subject = "payment/" + std::to_string(p.id.value);
-    return m;
+    return void_message_of(kService, up::kVoucherCancelPath, void_key(p.request.request_key), up::encode(c), p.id);
 }
 
 }  // namespace
 
-struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
-    BenefitFlowDeps deps;
-
-    std::int64_t now() const { return deps.clock_ms ? deps.clock_ms() : 0; }
-
-    template <class T>
-    void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
-    }
-
-    void poke() {
-        if (deps.outbox_poke) deps.outbox_poke();
-    }
-
-    bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        auto e = refused_by_daemon(*deps.port, r, register_id);
-        if (e) deps.port->reply_err(client, *e);
-        return e.has_value();
-    }
-
+struct BenefitFlow::Impl : UpstreamFlowBase<BenefitFlow::Impl, BenefitFlowDeps> {
     /// A voucher the service knows, judged by this shop's rules: unused, for this provider,
     /// inside its validity. nullopt = redeemable.
     std::optional<ErpError> judge(const up::VoucherReply& v, const erp::Request& r) const {
