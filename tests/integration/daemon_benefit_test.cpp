@@ -11,41 +11,24 @@
 #include <fstream>
 #include <iterator>
 
-#include "tests/integration/daemon_fixture.hpp"
+#include "tests/integration/upstream_fixture.hpp"
 
 namespace pb::daemontest {
 namespace {
 
 constexpr const char* kShop = "EP-SHOP-1";
 
-class BenefitTest : public DaemonTest {
+class BenefitTest : public UpstreamTest {
 protected:
     /// valid_minutes of the daemon; the window tests redeem vouchers bought days ago.
     virtual int valid_minutes() const { return 15; }
 
-    void SetUp() override {
-        sim = start_sim(dir);
-        ASSERT_TRUE(sim->ready);
-        upstream = std::make_unique<SimProcess>(dir, std::vector<std::string>{}, "upstream");
-        ASSERT_TRUE(upstream->ready);
-        t1.tcp_port = sim->tcp_port;
-        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, {t1}) + upstream_toml());
-        ASSERT_FALSE(daemon->router.empty());
-        connect();
-        ASSERT_TRUE(erp->wait_online("T1"));
+    std::string service_toml(const std::string& url) const override {
+        return "[upstream.benefit]\nurl = \"" + url + "\"\ntimeout_ms = 1500\nprovider_id = \"" + kShop +
+               "\"\nvalid_minutes = " + std::to_string(valid_minutes()) + "\n";
     }
 
-    std::string upstream_toml() const {
-        return "\n[upstream.benefit]\nurl = \"http://127.0.0.1:" + std::to_string(upstream->http_port) +
-               "\"\ntimeout_ms = 1500\nprovider_id = \"" + kShop + "\"\nvalid_minutes = " + std::to_string(valid_minutes()) +
-               "\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n";
-    }
-
-    void provider(const std::string& command) {
-        auto reply = upstream->control(command);
-        ASSERT_FALSE(reply.empty());
-        ASSERT_EQ(reply.back().rfind("OK", 0), 0u) << command << " -> " << reply.back();
-    }
+    void provider(const std::string& command) { control_ok(command); }
 
     /// The customer bought `voucher` in the app `age_seconds` ago.
     void issue(const std::string& voucher, std::int64_t amount, std::int64_t age_seconds = 60,
@@ -55,14 +38,6 @@ protected:
                  std::to_string(age_seconds) + "}");
     }
 
-    json::value sim_state(const std::string& what) {
-        auto reply = upstream->control(what);
-        if (reply.empty() || reply.back().rfind("OK ", 0) != 0) {
-            ADD_FAILURE() << what << " -> " << (reply.empty() ? "nothing" : reply.back());
-            return {};
-        }
-        return json::parse(reply.back().substr(3));
-    }
     /// The simulator's redemptions (state per redemption).
     std::vector<std::string> redemption_states() {
         std::vector<std::string> out;
@@ -90,12 +65,6 @@ protected:
         return erp->request(r);
     }
 
-    json::object ok_result(const json::object& reply) {
-        EXPECT_EQ(reply.contains("ok") ? reply.at("ok") : json::value(), json::value(true)) << dump(reply);
-        if (!reply.contains("result")) return {};
-        return reply.at("result").as_object();
-    }
-
     /// `paybridge history ARGS --json` on the daemon's ledger, in UTC like the daemon's config.
     json::array history(const std::string& args) {
         std::string out = dir.file("history.json");
@@ -113,11 +82,6 @@ protected:
         return v.get_array();
     }
 
-    bool delivered(const std::string& key, milliseconds deadline = 10s) {
-        return daemon->wait_log("key " + key + " after", deadline);
-    }
-
-    std::unique_ptr<SimProcess> upstream;
 };
 
 TEST_F(BenefitTest, VerifyChecksValidityProviderAndUse) {
