@@ -5,6 +5,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
+#include "daemon/upstream_flow.hpp"
 #include "daemon/upstream_voids.hpp"
 #include "ledger/benefit.hpp"
 
@@ -59,37 +60,12 @@ ledger::OutboxNew void_message(const ledger::Payment& p, const ledger::BenefitRe
     c.payment_ref = payment_ref(p.id);
     c.amount = p.request.amount;
     c.reason = "unanswered";
-    ledger::OutboxNew m;
-    m.idempotency_key = void_key(p.request.request_key);
-    m.service = kService;
-    m.path = std::string(up::kVoucherCancelPath);
-    m.body = up::encode(c);
-    m.subject = "payment/" + std::to_string(p.id.value);
-    return m;
+    return void_message_of(kService, up::kVoucherCancelPath, void_key(p.request.request_key), up::encode(c), p.id);
 }
 
 }  // namespace
 
-struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
-    BenefitFlowDeps deps;
-
-    std::int64_t now() const { return deps.clock_ms ? deps.clock_ms() : 0; }
-
-    template <class T>
-    void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
-    }
-
-    void poke() {
-        if (deps.outbox_poke) deps.outbox_poke();
-    }
-
-    bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        auto e = refused_by_daemon(*deps.port, r, register_id);
-        if (e) deps.port->reply_err(client, *e);
-        return e.has_value();
-    }
-
+struct BenefitFlow::Impl : UpstreamFlowBase<BenefitFlow::Impl, BenefitFlowDeps> {
     /// A voucher the service knows, judged by this shop's rules: unused, for this provider,
     /// inside its validity. nullopt = redeemable.
     std::optional<ErpError> judge(const up::VoucherReply& v, const erp::Request& r) const {
@@ -178,11 +154,16 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
         return o;
     }
 
-    void reply_existing(const std::string& client, const erp::Request& r, const ledger::Payment& p, std::int64_t total) {
+    /// The payment of a request key seen before; the key with another voucher is a conflict.
+    void reply_existing(const std::string& client, const erp::Request& r, const ledger::Payment& p, const erp::BenefitRedeem& b) {
         write<ledger::BenefitRecord>([id = p.id](ledger::Tx& tx) { return ledger::benefit_of(tx, id); },
-                                     [this, client, r, p, total](ledger::Result<ledger::BenefitRecord> rec) {
-                                         if (!rec) return deps.port->reply_ok(client, r, erp::to_json(view_of(p)));
-                                         deps.port->reply_ok(client, r, pay_result(p, *rec, total));
+                                     [this, client, r, p, b](ledger::Result<ledger::BenefitRecord> rec) {
+                                         if (!rec) return deps.port->reply_err(client, from_ledger(rec.error(), r));
+                                         if (rec->voucher_id != b.voucher)
+                                             return deps.port->reply_err(
+                                                 client, err(ErrorCode::request_key_conflict, "/request_key",
+                                                             "request key already used for voucher " + rec->voucher_id, r));
+                                         deps.port->reply_ok(client, r, pay_result(p, *rec, b.total));
                                      });
     }
 
@@ -198,7 +179,7 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
                     p.request.tender != ledger::Tender::benefit_voucher)
                     return port.reply_err(client, err(ErrorCode::request_key_conflict, "/request_key",
                                                       "request key already used for order " + p.request.order_id, r));
-                return reply_existing(client, r, p, b.total);
+                return reply_existing(client, r, p, b);
             }
             if (auto e = check_operator(*reader, b.operator_id, ledger::Right::take_card, r)) return port.reply_err(client, *e);
         }
@@ -219,8 +200,6 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
                                                         "voucher " + v.voucher_id + " is worth " + format_money(v.amount) +
                                                             ", not " + format_money(b.amount) + "; redeem its whole amount",
                                                         r));
-            if (b.total > 0 && v.amount.minor > b.total)
-                return deps.port->reply_err(client, err(ErrorCode::amount_invalid, "/amount", "the voucher exceeds the price", r));
             begin(client, r, b, v);
         });
     }
@@ -246,7 +225,7 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
             },
             [this, client, r, b, rec](ledger::Result<ledger::Begun> res) {
                 if (!res) return deps.port->reply_err(client, from_ledger(res.error(), r));
-                if (!res->created) return reply_existing(client, r, res->payment, b.total);
+                if (!res->created) return reply_existing(client, r, res->payment, b);
                 send_redeem(client, r, b, res->payment, rec);
             });
     }
@@ -409,6 +388,13 @@ struct BenefitFlow::Impl : std::enable_shared_from_this<BenefitFlow::Impl> {
             } else {
                 auto rep = up::parse_voucher_cancel_reply(res->body);
                 if (!rep) return out.reply_err(client, cannot_verify("malformed reply: " + rep.error().to_string(), r, unchanged));
+                // An approved payment's redemption is known to the service; if it says otherwise
+                // nothing was cancelled, and the ledger must not say it was.
+                if (!rep->cancelled)
+                    return out.reply_err(client, err(ErrorCode::invalid_state, "/payment_id",
+                                                     "the benefit service has no redemption for " + payment_ref(p.id) +
+                                                         "; nothing was cancelled",
+                                                     r));
                 data.approval_code = rep->redemption_id;
                 data.text = "benefit redemption " + rep->redemption_id + " cancelled";
             }

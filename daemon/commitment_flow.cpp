@@ -6,6 +6,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/log.hpp"
+#include "daemon/upstream_flow.hpp"
 #include "daemon/upstream_voids.hpp"
 #include "ledger/commitment.hpp"
 #include "protocol/upstream/commitment.hpp"
@@ -60,37 +61,12 @@ ledger::OutboxNew void_message(const ledger::Payment& p, const std::string& card
     v.card_id = card_id;
     v.payment_ref = payment_ref(p.id);
     v.amount = p.request.amount;
-    ledger::OutboxNew m;
-    m.idempotency_key = void_key(p.request.request_key);
-    m.service = kService;
-    m.path = std::string(up::kVoidPath);
-    m.body = up::encode(v);
-    m.subject = "payment/" + std::to_string(p.id.value);
-    return m;
+    return void_message_of(kService, up::kVoidPath, void_key(p.request.request_key), up::encode(v), p.id);
 }
 
 }  // namespace
 
-struct CommitmentFlow::Impl : std::enable_shared_from_this<CommitmentFlow::Impl> {
-    CommitmentFlowDeps deps;
-
-    std::int64_t now() const { return deps.clock_ms ? deps.clock_ms() : 0; }
-
-    template <class T>
-    void write(ledger::Ledger::Work<T> work, std::function<void(ledger::Result<T>)> then) {
-        write_on_loop<T>(*deps.ledger, deps.executor, weak_from_this(), std::move(work), std::move(then));
-    }
-
-    void poke() {
-        if (deps.outbox_poke) deps.outbox_poke();
-    }
-
-    bool refused_here(const std::string& client, const erp::Request& r, const std::string& register_id) {
-        auto e = refused_by_daemon(*deps.port, r, register_id);
-        if (e) deps.port->reply_err(client, *e);
-        return e.has_value();
-    }
-
+struct CommitmentFlow::Impl : UpstreamFlowBase<CommitmentFlow::Impl, CommitmentFlowDeps> {
     // ---- commitment.check ---------------------------------------------------------------
     void check(const std::string& client, const erp::Request& r, const erp::CommitmentCheck& c) {
         if (refused_here(client, r, c.register_id)) return;

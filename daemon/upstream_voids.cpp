@@ -7,6 +7,17 @@
 
 namespace pb::daemon {
 
+ledger::OutboxNew void_message_of(std::string_view service, std::string_view path, std::string key, std::string body,
+                                  ledger::PaymentId payment) {
+    ledger::OutboxNew m;
+    m.idempotency_key = std::move(key);
+    m.service = std::string(service);
+    m.path = std::string(path);
+    m.body = std::move(body);
+    m.subject = "payment/" + std::to_string(payment.value);
+    return m;
+}
+
 std::vector<ledger::Payment> unanswered_payments(const ledger::Ledger& ledger, ledger::Tender tender) {
     std::vector<ledger::Payment> left;
     if (auto pending = ledger.reader()->pending_recovery(""))

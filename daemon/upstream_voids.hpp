@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,10 @@
 #include "ledger/outbox.hpp"
 
 namespace pb::daemon {
+
+/// The outbox message of a void: `key`, the service's `path` and `body`, about `payment`.
+ledger::OutboxNew void_message_of(std::string_view service, std::string_view path, std::string key, std::string body,
+                                  ledger::PaymentId payment);
 
 /// Payments of `tender` left `sent` or `unknown` (their operation's answer was never seen).
 std::vector<ledger::Payment> unanswered_payments(const ledger::Ledger& ledger, ledger::Tender tender);

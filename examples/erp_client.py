@@ -384,6 +384,8 @@ def cmd_day_close(client, args):
                   f"   ledger {l['count']:>4} {fmt_money(l['amount'], cur):>16}")
         for b, l in ledger.items():
             print(f"    {b:<12} terminal    0 {fmt_money(0, cur):>16}   ledger {l['count']:>4} {fmt_money(l['amount'], cur):>16}")
+        for t in e.get("benefit_totals", []):  # benefit vouchers per provider, booked apart
+            print(f"    benefit {t['brand']:<12} {t['count']:>4} {fmt_money(t['amount'], cur):>16}")
         if not e.get("matches"):
             status = 1
     if pending:

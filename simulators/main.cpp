@@ -34,13 +34,15 @@ Running it against a real paybridged (technicians):
 )";
 
 constexpr const char* kUpstreamFooter = R"(
-The commitment service of protocol/upstream/README.md over HTTP, for tests and demos:
+The commitment and benefit services of protocol/upstream/README.md over HTTP, for tests and demos:
   paybridge-sim upstream --http 127.0.0.1:20080 --state upstream.json --print-ready
-Point the daemon's [upstream.commitment] url at http://127.0.0.1:20080.
+Point the daemon's [upstream.commitment] / [upstream.benefit] url at http://127.0.0.1:20080.
 Control port (one command per line, replies end with OK/ERR):
   activate {"card_id":"SK-1","amount":50000,"currency":"SEK","valid_until":"2026-12-31",
             "categories":["food"],"billing_reference":"SOC-118"}
   block CARD | transfer FROM TO | card CARD | debits | receipts | status
+  voucher {"voucher_id":"EP-1","amount":50000,"provider_id":"EP-SHOP-1","age_seconds":120}
+  vouchers | redemptions
   fault set slow=MS | http_5xx=N | reset=N | drop_reply=N | malformed=N | down
   fault clear [NAME] | fault list | shutdown
 )";
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
     zvt->add_flag("--print-ready", print_ready,
                   "print 'READY tcp=H:P serial=PATH control=H:P' on stdout once listening");
     zvt->add_flag("-v,--verbose", verbose, "log every APDU");
-    auto* upstream = app.add_subcommand("upstream", "simulate the upstream services (commitment cards; protocol/upstream/README.md)");
+    auto* upstream = app.add_subcommand("upstream", "simulate the upstream services (commitment cards, benefit vouchers; protocol/upstream/README.md)");
     upstream->footer(kUpstreamFooter);
     std::string http = "127.0.0.1:20080", up_control = "127.0.0.1:0", up_state, token, today;
     bool up_print_ready = false;

@@ -118,7 +118,9 @@ json::object payment_json(const Payment& p) {
                    {"masked_pan", p.terminal.pan.str()},
                    {"business_date", p.request.business_date},
                    {"created_utc_ms", p.created_utc_ms},
-                   {"reason", p.reason}};
+                   {"reason", p.reason},
+                   {"reference", p.terminal.approval_code},
+                   {"text", p.terminal.text}};
     if (p.resolution)
         o["resolution"] = json::object{{"how", resolution_id(p.resolution->how)},
                                        {"operator", p.resolution->operator_id},
@@ -134,14 +136,19 @@ void print_payments(const std::vector<Payment>& ps, bool as_json) {
         return;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& p : ps)
+    for (const auto& p : ps) {
+        // Upstream tenders say what they were (voucher and provider, commitment) where a card
+        // payment has its issuer; a reason (abort, unknown) wins.
+        const bool upstream = p.request.tender != Tender::card && p.request.tender != Tender::cash;
         rows.push_back({std::to_string(p.id.value), p.request.business_date, p.request.order_id,
                         std::string(state_id(p.state)), std::string(tender_id(p.request.tender)),
                         finance::format_minor(p.request.amount.minor), p.request.register_id, p.request.terminal_id,
-                        p.request.operator_id, p.issuer_id, p.reason});
+                        p.request.operator_id, p.issuer_id, p.terminal.approval_code,
+                        p.reason.empty() && upstream ? p.terminal.text : p.reason});
+    }
     std::cout << finance::table({"id", "date", "order", "state", "tender", "amount", "register", "terminal",
-                                 "operator", "issuer", "reason"},
-                                rows, {true, false, false, false, false, true, false, false, false, false, false});
+                                 "operator", "issuer", "reference", "reason"},
+                                rows, {true, false, false, false, false, true, false, false, false, false, false, false});
     std::cout << ps.size() << " payment(s)\n";
 }
 

@@ -49,7 +49,7 @@ std::vector<BrandTotal> read_totals(FieldReader& r, std::string_view key) {
         FieldReader e = r.element(key, i, (*a)[i]);
         BrandTotal t;
         t.brand = e.id("brand", Need::required);
-        t.count = e.integer("count", Need::required, 0, INT64_MAX);
+        t.count = e.integer("count", Need::required, -INT64_MAX, INT64_MAX);  // net counts
         t.amount = e.signed_minor("amount", Need::required);
         r.take_error(e);
         out.push_back(std::move(t));
@@ -204,6 +204,7 @@ json::object to_json(const DayCloseResult& d) {
     o["terminal_totals"] = totals_json(d.terminal_totals);
     o["ledger_totals"] = totals_json(d.ledger_totals);
     o["matches"] = d.matches;
+    if (!d.benefit_totals.empty()) o["benefit_totals"] = totals_json(d.benefit_totals);
     return o;
 }
 
@@ -312,6 +313,7 @@ Expected<DayCloseResult, ErpError> day_close_from_json(const json::object& o) {
     d.terminal_totals = read_totals(r, "terminal_totals");
     d.ledger_totals = read_totals(r, "ledger_totals");
     d.matches = r.boolean("matches", false);
+    d.benefit_totals = read_totals(r, "benefit_totals");
     return done(r, std::move(d));
 }
 

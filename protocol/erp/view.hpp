@@ -94,7 +94,7 @@ struct TerminalView {
 
 struct BrandTotal {
     std::string brand;  // brand_id() or a configured issuer id ("own")
-    std::int64_t count = 0;
+    std::int64_t count = 0;   // net: may be negative (a refund of an earlier batch's payment)
     std::int64_t amount = 0;  // minor units
     friend bool operator==(const BrandTotal&, const BrandTotal&) = default;
 };
@@ -109,6 +109,9 @@ struct DayCloseResult {
     std::vector<BrandTotal> terminal_totals;
     std::vector<BrandTotal> ledger_totals;
     bool matches = false;  // terminal and ledger agree per brand
+    /// Issue 7: benefit vouchers of the register in this close, per provider (`brand` = the
+    /// provider id), net of cancels and credits; booked apart from the cards, not in `matches`.
+    std::vector<BrandTotal> benefit_totals;
     friend bool operator==(const DayCloseResult&, const DayCloseResult&) = default;
 };
 

@@ -11,41 +11,24 @@
 #include <fstream>
 #include <iterator>
 
-#include "tests/integration/daemon_fixture.hpp"
+#include "tests/integration/upstream_fixture.hpp"
 
 namespace pb::daemontest {
 namespace {
 
 constexpr const char* kShop = "EP-SHOP-1";
 
-class BenefitTest : public DaemonTest {
+class BenefitTest : public UpstreamTest {
 protected:
     /// valid_minutes of the daemon; the window tests redeem vouchers bought days ago.
     virtual int valid_minutes() const { return 15; }
 
-    void SetUp() override {
-        sim = start_sim(dir);
-        ASSERT_TRUE(sim->ready);
-        upstream = std::make_unique<SimProcess>(dir, std::vector<std::string>{}, "upstream");
-        ASSERT_TRUE(upstream->ready);
-        t1.tcp_port = sim->tcp_port;
-        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, {t1}) + upstream_toml());
-        ASSERT_FALSE(daemon->router.empty());
-        connect();
-        ASSERT_TRUE(erp->wait_online("T1"));
+    std::string service_toml(const std::string& url) const override {
+        return "[upstream.benefit]\nurl = \"" + url + "\"\ntimeout_ms = 1500\nprovider_id = \"" + kShop +
+               "\"\nvalid_minutes = " + std::to_string(valid_minutes()) + "\n";
     }
 
-    std::string upstream_toml() const {
-        return "\n[upstream.benefit]\nurl = \"http://127.0.0.1:" + std::to_string(upstream->http_port) +
-               "\"\ntimeout_ms = 1500\nprovider_id = \"" + kShop + "\"\nvalid_minutes = " + std::to_string(valid_minutes()) +
-               "\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n";
-    }
-
-    void provider(const std::string& command) {
-        auto reply = upstream->control(command);
-        ASSERT_FALSE(reply.empty());
-        ASSERT_EQ(reply.back().rfind("OK", 0), 0u) << command << " -> " << reply.back();
-    }
+    void provider(const std::string& command) { control_ok(command); }
 
     /// The customer bought `voucher` in the app `age_seconds` ago.
     void issue(const std::string& voucher, std::int64_t amount, std::int64_t age_seconds = 60,
@@ -55,14 +38,6 @@ protected:
                  std::to_string(age_seconds) + "}");
     }
 
-    json::value sim_state(const std::string& what) {
-        auto reply = upstream->control(what);
-        if (reply.empty() || reply.back().rfind("OK ", 0) != 0) {
-            ADD_FAILURE() << what << " -> " << (reply.empty() ? "nothing" : reply.back());
-            return {};
-        }
-        return json::parse(reply.back().substr(3));
-    }
     /// The simulator's redemptions (state per redemption).
     std::vector<std::string> redemption_states() {
         std::vector<std::string> out;
@@ -90,12 +65,6 @@ protected:
         return erp->request(r);
     }
 
-    json::object ok_result(const json::object& reply) {
-        EXPECT_EQ(reply.contains("ok") ? reply.at("ok") : json::value(), json::value(true)) << dump(reply);
-        if (!reply.contains("result")) return {};
-        return reply.at("result").as_object();
-    }
-
     /// `paybridge history ARGS --json` on the daemon's ledger, in UTC like the daemon's config.
     json::array history(const std::string& args) {
         std::string out = dir.file("history.json");
@@ -113,11 +82,6 @@ protected:
         return v.get_array();
     }
 
-    bool delivered(const std::string& key, milliseconds deadline = 10s) {
-        return daemon->wait_log("key " + key + " after", deadline);
-    }
-
-    std::unique_ptr<SimProcess> upstream;
 };
 
 TEST_F(BenefitTest, VerifyChecksValidityProviderAndUse) {
@@ -202,6 +166,26 @@ TEST_F(BenefitTest, VoucherPlusCardDifferenceIsOneOrderWithTwoTenders) {
     ASSERT_EQ(today.size(), 1u);
     EXPECT_EQ(str(today[0].as_object(), "order"), "O-10");
     EXPECT_EQ(num(today[0].as_object(), "amount_minor"), 50000);
+
+    // Day-close: the card on the terminal's batch, the voucher apart, per provider.
+    auto r = erp->request({{"type", "day_close.run"}, {"terminal", "T1"}, {"operator", "lena"}});
+    ASSERT_EQ(r["ok"], json::value(true)) << dump(r);
+    auto done = erp->wait_event([](const ReceivedEvent& x) { return str(x.body, "type") == "day_close.done"; });
+    ASSERT_TRUE(done) << "no day_close.done";
+    const auto& d = done->body;
+    EXPECT_EQ(d.at("matches"), json::value(true)) << dump(d);
+    EXPECT_EQ(dump(d.at("ledger_totals")), R"([{"brand":"visa","count":1,"amount":30000}])") << dump(d);
+    EXPECT_EQ(dump(d.at("benefit_totals")), R"([{"brand":"EP-SHOP-1","count":1,"amount":50000}])") << dump(d);
+
+    // The accounting export books the voucher on its own account.
+    std::string csv = dir.file("export.csv");
+    std::string cmd = std::string(PB_PAYBRIDGE_BINARY) + " export csv --ledger " + daemon->ledger_path +
+                      " --benefit-account 1689 -o " + csv;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream in(csv);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find(",1689,"), std::string::npos) << text;
+    EXPECT_NE(text.find("Friskvård EP-SHOP-1"), std::string::npos) << text;
 }
 
 TEST_F(BenefitTest, SameRequestKeyRedeemsExactlyOnce) {
@@ -213,6 +197,9 @@ TEST_F(BenefitTest, SameRequestKeyRedeemsExactlyOnce) {
     EXPECT_EQ(redemption_states().size(), 1u);
     // The same key for something else is a conflict.
     expect_error(redeem("O-20#b1", "O-21", "V-ONCE", 25000), 2013, "/request_key");
+    issue("V-TWO", 25000);
+    expect_error(redeem("O-20#b1", "O-20", "V-TWO", 25000), 2013, "/request_key");
+    EXPECT_EQ(redemption_states().size(), 1u);
 }
 
 TEST_F(BenefitTest, ServiceDownCannotVerifyAndNothingIsCharged) {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "tests/integration/daemon_fixture.hpp"
+#include "tests/integration/upstream_fixture.hpp"
 
 namespace pb::daemontest {
 namespace {
@@ -30,31 +30,14 @@ std::int64_t sum(const json::array& lines) {
     return total;
 }
 
-class CommitmentTest : public DaemonTest {
+class CommitmentTest : public UpstreamTest {
 protected:
-    void SetUp() override {
-        sim = start_sim(dir);
-        ASSERT_TRUE(sim->ready);
-        upstream = std::make_unique<SimProcess>(dir, std::vector<std::string>{}, "upstream");
-        ASSERT_TRUE(upstream->ready);
-        t1.tcp_port = sim->tcp_port;
-        daemon = std::make_unique<DaemonProcess>(dir, daemon_config(dir, {t1}) + upstream_toml());
-        ASSERT_FALSE(daemon->router.empty());
-        connect();
-        ASSERT_TRUE(erp->wait_online("T1"));
-    }
-
-    std::string upstream_toml() const {
-        return "\n[upstream.commitment]\nurl = \"http://127.0.0.1:" + std::to_string(upstream->http_port) +
-               "\"\ntimeout_ms = 1500\n\n[upstream.outbox]\nretry_initial_ms = 100\nretry_max_ms = 400\n"
+    std::string service_toml(const std::string& url) const override {
+        return "[upstream.commitment]\nurl = \"" + url + "\"\ntimeout_ms = 1500\n"
                "\n[commitment_cards]\niins = [\"7700\"]\nid_prefix = \"SK-\"\nread_timeout_s = 2\n";
     }
 
-    void issuer(const std::string& command) {
-        auto reply = upstream->control(command);
-        ASSERT_FALSE(reply.empty());
-        ASSERT_EQ(reply.back().rfind("OK", 0), 0u) << command << " -> " << reply.back();
-    }
+    void issuer(const std::string& command) { control_ok(command); }
 
     void activate(const std::string& card, std::int64_t amount, const std::string& valid_until = "2099-12-31",
                   const std::string& categories = R"(["food","hygiene"])") {
@@ -63,15 +46,6 @@ protected:
                ",\"billing_reference\":\"SOC-" + card + "\",\"billing_name\":\"Social services\"}");
     }
 
-    /// The simulator's view (control port `card`, `debits`, `receipts`): the text after "OK ".
-    json::value sim_state(const std::string& what) {
-        auto reply = upstream->control(what);
-        if (reply.empty() || reply.back().rfind("OK ", 0) != 0) {
-            ADD_FAILURE() << what << " -> " << (reply.empty() ? "nothing" : reply.back());
-            return {};
-        }
-        return json::parse(reply.back().substr(3));
-    }
     std::int64_t sim_balance(const std::string& card) { return sim_state("card " + card).as_object().at("balance").as_int64(); }
     std::size_t sim_debits() { return sim_state("debits").as_array().size(); }
 
@@ -97,18 +71,6 @@ protected:
                              {"operator", "anna"}});
     }
 
-    json::object ok_result(const json::object& reply) {
-        EXPECT_EQ(reply.contains("ok") ? reply.at("ok") : json::value(), json::value(true)) << dump(reply);
-        if (!reply.contains("result")) return {};
-        return reply.at("result").as_object();
-    }
-
-    /// The daemon logged the delivery of this outbox key (PB_OUTBOX_DELIVERED).
-    bool delivered(const std::string& key, milliseconds deadline = 10s) {
-        return daemon->wait_log("key " + key + " after", deadline);
-    }
-
-    std::unique_ptr<SimProcess> upstream;
 };
 
 TEST_F(CommitmentTest, BlockedLinesAreReturnedAndTheAllowedAmountIsDebitedManyTimes) {

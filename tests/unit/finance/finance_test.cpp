@@ -108,6 +108,22 @@ protected:
         now_->fetch_add(60'000);
         return id.value;
     }
+    // A benefit-voucher payment (issue 7) redeemed for `provider`: requested, sent with its
+    // voucher record, approved. Returns the payment id.
+    std::int64_t benefit(std::int64_t minor, const std::string& provider, const std::string& date = "2026-11-23") {
+        auto r = request(minor, Tender::benefit_voucher, "", date);
+        auto b = run([&](Tx& tx) -> Result<Begun> {
+            auto started = tx.begin_and_mark_sent(r);
+            if (!started) return started;
+            auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
+            if (!e) return pb::unexpected(e.error());
+            return started;
+        });
+        EXPECT_TRUE(b) << b.error().message;
+        const PaymentId id = b->payment.id;
+        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
+        return id.value;
+    }
     void refund(std::int64_t id) {
         auto p = run([&](Tx& tx) { return tx.mark_refunded(PaymentId{id}, "boss", TerminalData{}); });
         ASSERT_TRUE(p) << p.error().message;
@@ -750,20 +766,6 @@ TEST_F(Finance, SettlementByBatchReferenceReportsTheDifference) {
 // Benefit vouchers (issue 7): their own lines and account, never mixed with the card issuers.
 
 TEST_F(Finance, DayCloseListsBenefitVouchersPerProviderOnTheirOwnAccount) {
-    auto benefit = [&](std::int64_t minor, const std::string& provider) {
-        auto r = request(minor, Tender::benefit_voucher, "");
-        auto b = run([&](Tx& tx) -> Result<Begun> {
-            auto started = tx.begin_and_mark_sent(r);
-            if (!started) return started;
-            auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
-            if (!e) return pb::unexpected(e.error());
-            return started;
-        });
-        EXPECT_TRUE(b) << b.error().message;
-        const PaymentId id = b->payment.id;
-        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
-        return id.value;
-    };
     pay(10000, Tender::card, "T1", PaymentState::approved);
     benefit(50000, "EP-1");
     const auto wrong = benefit(20000, "EP-1");
@@ -811,19 +813,6 @@ TEST_F(Finance, DayCloseListsBenefitVouchersPerProviderOnTheirOwnAccount) {
 }
 
 TEST_F(Finance, BenefitStatsPerDayAndProviderCountCancelledAndCredited) {
-    auto benefit = [&](std::int64_t minor, const std::string& provider, const std::string& date) {
-        auto r = request(minor, Tender::benefit_voucher, "", date);
-        auto b = run([&](Tx& tx) -> Result<Begun> {
-            auto started = tx.begin_and_mark_sent(r);
-            if (!started) return started;
-            auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
-            if (!e) return pb::unexpected(e.error());
-            return started;
-        });
-        const PaymentId id = b->payment.id;
-        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
-        return id.value;
-    };
     benefit(10000, "EP-1", "2026-11-22");
     const auto c = benefit(20000, "EP-1", "2026-11-23");
     const auto k = benefit(30000, "EP-1", "2026-11-23");
