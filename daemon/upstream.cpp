@@ -4,6 +4,7 @@
 #include "daemon/commitment_flow.hpp"
 #include "daemon/log.hpp"
 #include "daemon/outbox_sender.hpp"
+#include "daemon/receipt_flow.hpp"
 
 namespace pb::daemon {
 
@@ -37,6 +38,8 @@ struct Upstream::Impl {
     std::unique_ptr<adapters::UpstreamClient> commitment_client;
     std::unique_ptr<OutboxSender> outbox;
     std::unique_ptr<CommitmentFlow> commitment;
+    std::unique_ptr<adapters::UpstreamClient> ereceipt_client;
+    std::unique_ptr<ReceiptFlow> receipts;
 };
 
 Upstream::Upstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -51,6 +54,11 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         if (!c) return unexpected(c.error());
         impl->commitment_client = std::move(*c);
     }
+    if (config.upstream.ereceipt) {
+        auto c = make_client(executor, "ereceipt", config.upstream.ereceipt->service);
+        if (!c) return unexpected(c.error());
+        impl->ereceipt_client = std::move(*c);
+    }
     Impl* raw = impl.get();
     OutboxSenderDeps od;
     od.executor = executor;
@@ -60,6 +68,7 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
     od.policy.max_ms = config.upstream.outbox.retry_max.count();
     od.policy.dead_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.upstream.outbox.dead_after).count();
     od.client_for = [raw](const std::string& service) -> adapters::UpstreamClient* {
+        if (service == "ereceipt") return raw->ereceipt_client.get();
         return service == "commitment" ? raw->commitment_client.get() : nullptr;
     };
     od.on_settled = [raw](const ledger::OutboxMessage& m) {
@@ -78,20 +87,39 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         impl->commitment = std::make_unique<CommitmentFlow>(std::move(cd));
         log::info("PB_UPSTREAM_CONFIGURED", "commitment service " + config.upstream.commitment->url);
     }
+    if (impl->ereceipt_client) {
+        ReceiptFlowDeps rd;
+        rd.executor = executor;
+        rd.ledger = &ledger;
+        rd.port = &port;
+        rd.outbox_poke = [raw] { raw->outbox->poke(); };
+        rd.clock_ms = utc_ms;
+        rd.config = *config.upstream.ereceipt;
+        impl->receipts = std::make_unique<ReceiptFlow>(std::move(rd));
+        log::info("PB_UPSTREAM_CONFIGURED", "e-receipt service " + config.upstream.ereceipt->service.url + " (jurisdiction " +
+                                                config.upstream.ereceipt->jurisdiction + ")");
+    }
     return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
 }
 
 void Upstream::start() {
     if (impl_->commitment) impl_->commitment->recover();
+    if (impl_->receipts) impl_->receipts->start();
     impl_->outbox->start();
 }
 
 void Upstream::stop() {
+    if (impl_ && impl_->receipts) impl_->receipts->stop();
     if (impl_ && impl_->outbox) impl_->outbox->stop();
 }
 
 bool Upstream::handle(const std::string& client, const erp::Request& request) {
+    if (impl_->receipts && impl_->receipts->handle(client, request)) return true;
     return impl_->commitment && impl_->commitment->handle(client, request);
+}
+
+void Upstream::observe(const erp::EventBody& event) {
+    if (impl_->receipts) impl_->receipts->observe(event);
 }
 
 }  // namespace pb::daemon

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "protocol/upstream/commitment.hpp"
+#include "protocol/upstream/ereceipt.hpp"
 #include "protocol/upstream/wire.hpp"
 
 namespace {
@@ -33,6 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     round_trip<up::ReceiptReply>(raw, [](std::string_view b) { return up::parse_receipt_reply(b); });
     round_trip<up::VoidRequest>(raw, [](std::string_view b) { return up::parse_void_request(b); });
     round_trip<up::VoidReply>(raw, [](std::string_view b) { return up::parse_void_reply(b); });
+    round_trip<up::ReceiptOpen>(raw, [](std::string_view b) { return up::parse_receipt_open(b); });
+    round_trip<up::ReceiptDeliver>(raw, [](std::string_view b) { return up::parse_receipt_deliver(b); });
+    round_trip<up::ReceiptCopy>(raw, [](std::string_view b) { return up::parse_receipt_copy(b); });
+    round_trip<up::ReceiptAck>(raw, [](std::string_view b) { return up::parse_receipt_ack(b); });
     auto e = up::parse_service_error(500, raw);
     (void)up::encode_service_error(e);
     (void)up::parse_url(raw);

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "protocol/upstream/commitment.hpp"
+#include "protocol/upstream/ereceipt.hpp"
 
 namespace pb::upstream {
 namespace {
@@ -49,6 +50,11 @@ TEST(UpstreamReadme, EveryExampleParsesAndEncodesBack) {
         {"commitment.receipt.reply", [](const std::string& b) { round_trip(b, parse_receipt_reply(b)); }},
         {"commitment.void.request", [](const std::string& b) { round_trip(b, parse_void_request(b)); }},
         {"commitment.void.reply", [](const std::string& b) { round_trip(b, parse_void_reply(b)); }},
+        {"ereceipt.open.request", [](const std::string& b) { round_trip(b, parse_receipt_open(b)); }},
+        {"ereceipt.ack", [](const std::string& b) { round_trip(b, parse_receipt_ack(b)); }},
+        {"ereceipt.deliver.request", [](const std::string& b) { round_trip(b, parse_receipt_deliver(b)); }},
+        {"ereceipt.deliver.email.request", [](const std::string& b) { round_trip(b, parse_receipt_deliver(b)); }},
+        {"ereceipt.copy.request", [](const std::string& b) { round_trip(b, parse_receipt_copy(b)); }},
         {"error",
          [](const std::string& b) {
              ServiceError e = parse_service_error(422, b);
