@@ -237,6 +237,25 @@ TEST_F(EreceiptTest, AChoiceWithinTheWindowIsTheOnlyReceipt) {
     EXPECT_EQ(str(sim_state("ereceipt " + str(r, "receipt_id")).as_object(), "channel"), "email");
 }
 
+TEST_F(EreceiptTest, ADaemonKilledInTheWindowFinalisesTheQrReceiptAfterRestart) {
+    start();
+    auto r = ok_result(start_receipt("O-13"));
+    const std::string id = str(r, "receipt_id");
+    paid("O-13");
+    daemon->kill9();  // inside the no-choice window: the timer is gone, the ledger is not
+    daemon->start();
+    connect();
+    ASSERT_TRUE(daemon->wait_log("PB_RECEIPT_RECOVERY", 10s));
+    auto ev = receipt_event("O-13", 10s);
+    ASSERT_TRUE(ev) << "the paid receipt was not finalised after the restart";
+    EXPECT_EQ(str(ev->body, "channel"), "qr");
+    ASSERT_TRUE(delivered("ereceipt:" + id));
+    EXPECT_EQ(str(sim_state("ereceipt " + id).as_object(), "state"), "delivered");
+    auto pdf = page(str(r, "url"));
+    EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u);
+    EXPECT_NE(pdf.body.find("CUSTOMER COPY"), std::string::npos) << "the slip was kept across the restart";
+}
+
 TEST_F(EreceiptTest, NorwayRefusesTheWasteBasket) {
     start("NO");
     auto pid = paid("O-8");
