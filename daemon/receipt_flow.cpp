@@ -65,6 +65,18 @@ std::string destination_of(ReceiptChannel c, const std::string& phone, const std
 
 up::ReceiptChannel wire_channel(const std::string& c) { return up::receipt_channel_from(c).value_or(up::ReceiptChannel::qr); }
 
+/// One message about receipt `id` for the e-receipt service, in the caller's unit of work.
+ledger::Status enqueue(ledger::Tx& tx, const std::string& id, std::string key, std::string path, std::string body) {
+    ledger::OutboxNew msg;
+    msg.idempotency_key = std::move(key);
+    msg.service = kService;
+    msg.path = std::move(path);
+    msg.body = std::move(body);
+    msg.subject = subject_of(id);
+    if (auto e = ledger::outbox_enqueue(tx, msg); !e) return pb::unexpected(e.error());
+    return {};
+}
+
 }  // namespace
 
 std::vector<std::string> receipt_lines(const std::string& shop_name, const std::string& order_id,
@@ -280,13 +292,8 @@ struct ReceiptFlow::Impl : std::enable_shared_from_this<ReceiptFlow::Impl> {
             m.issued_at = iso_utc(now);
             m.delete_at = iso_utc(rec.delete_after_utc_ms);
             m.document.pdf = std::move(*pdf);
-            ledger::OutboxNew msg;
-            msg.idempotency_key = deliver_key(rec.id);
-            msg.service = kService;
-            msg.path = std::string(up::kReceiptDeliverPath);
-            msg.body = up::encode(m);
-            msg.subject = subject_of(rec.id);
-            if (auto e = ledger::outbox_enqueue(tx, msg); !e) return pb::unexpected(e.error());
+            if (auto e = enqueue(tx, rec.id, deliver_key(rec.id), std::string(up::kReceiptDeliverPath), up::encode(m)); !e)
+                return pb::unexpected(e.error());
         }
         return Finalised{*done, payment, true};
     }
@@ -397,13 +404,8 @@ struct ReceiptFlow::Impl : std::enable_shared_from_this<ReceiptFlow::Impl> {
                     m.opened_at = iso_utc(t);
                     m.display_until = iso_utc(*n.display_until_utc_ms);
                     m.delete_at = iso_utc(n.delete_after_utc_ms);
-                    ledger::OutboxNew msg;
-                    msg.idempotency_key = open_key(n.id);
-                    msg.service = kService;
-                    msg.path = std::string(up::kReceiptOpenPath);
-                    msg.body = up::encode(m);
-                    msg.subject = subject_of(n.id);
-                    if (auto e = ledger::outbox_enqueue(tx, msg); !e) return pb::unexpected(e.error());
+                    if (auto e = enqueue(tx, n.id, open_key(n.id), std::string(up::kReceiptOpenPath), up::encode(m)); !e)
+                        return pb::unexpected(e.error());
                 }
                 Started out{opened->receipt, std::nullopt};
                 if (!n.customer_id.empty()) {
@@ -522,13 +524,8 @@ struct ReceiptFlow::Impl : std::enable_shared_from_this<ReceiptFlow::Impl> {
                     m.issued_at = iso_utc(t);
                     m.delete_at = iso_utc(rec->delete_after_utc_ms);
                     m.document.pdf = std::move(*pdf);
-                    ledger::OutboxNew msg;
-                    msg.idempotency_key = copy_key(rec->id, *n);
-                    msg.service = kService;
-                    msg.path = up::receipt_copies_path(rec->id);
-                    msg.body = up::encode(m);
-                    msg.subject = subject_of(rec->id);
-                    if (auto e = ledger::outbox_enqueue(tx, msg); !e) return pb::unexpected(e.error());
+                    if (auto e = enqueue(tx, rec->id, copy_key(rec->id, *n), up::receipt_copies_path(rec->id), up::encode(m)); !e)
+                        return pb::unexpected(e.error());
                 }
                 return out;
             },

@@ -180,15 +180,26 @@ ReceiptDocument read_document(Fields& f, const json::object& root) {
     return d;
 }
 
+/// The end both documents share: times and the document.
+void put_tail(json::object& o, const std::string& issued_at, const std::string& delete_at, const ReceiptDocument& d) {
+    o["issued_at"] = issued_at;
+    o["delete_at"] = delete_at;
+    o["document"] = document_json(d);
+}
+
+void read_tail(Fields& f, const json::object& root, std::string& issued_at, std::string& delete_at, ReceiptDocument& d) {
+    issued_at = time_field(f, "issued_at");
+    delete_at = time_field(f, "delete_at");
+    if (f.ok()) d = read_document(f, root);
+}
+
 }  // namespace
 
 std::string encode(const ReceiptDeliver& m) {
     json::object o{{"receipt_id", m.receipt_id},     {"register", m.register_id}, {"order_id", m.order_id},
                    {"payment_ref", m.payment_ref},   {"channel", to_string(m.channel)}};
     put_destination(o, m.channel, m.phone, m.email, m.email_mode);
-    o["issued_at"] = m.issued_at;
-    o["delete_at"] = m.delete_at;
-    o["document"] = document_json(m.document);
+    put_tail(o, m.issued_at, m.delete_at, m.document);
     return json::serialize(o);
 }
 
@@ -203,9 +214,7 @@ Decoded<ReceiptDeliver> parse_receipt_deliver(std::string_view body) {
     m.payment_ref = f.text("payment_ref", true, kMaxId);
     m.channel = channel_field(f, "channel");
     if (f.ok()) destination(f, m.channel, m.phone, m.email, m.email_mode);
-    m.issued_at = time_field(f, "issued_at");
-    m.delete_at = time_field(f, "delete_at");
-    if (f.ok()) m.document = read_document(f, *obj);
+    read_tail(f, *obj, m.issued_at, m.delete_at, m.document);
     return done(f, std::move(m));
 }
 
@@ -213,9 +222,7 @@ std::string encode(const ReceiptCopy& m) {
     json::object o{{"receipt_id", m.receipt_id}, {"copy_id", m.copy_id}, {"channel", to_string(m.channel)}};
     put_destination(o, m.channel, m.phone, m.email, m.email_mode);
     o["original_channel"] = to_string(m.original_channel);
-    o["issued_at"] = m.issued_at;
-    o["delete_at"] = m.delete_at;
-    o["document"] = document_json(m.document);
+    put_tail(o, m.issued_at, m.delete_at, m.document);
     return json::serialize(o);
 }
 
@@ -232,9 +239,7 @@ Decoded<ReceiptCopy> parse_receipt_copy(std::string_view body) {
         f.fail(f.pointer("channel"), "a copy goes by sms or email");
     if (f.ok()) destination(f, m.channel, m.phone, m.email, m.email_mode);
     m.original_channel = channel_field(f, "original_channel");
-    m.issued_at = time_field(f, "issued_at");
-    m.delete_at = time_field(f, "delete_at");
-    if (f.ok()) m.document = read_document(f, *obj);
+    read_tail(f, *obj, m.issued_at, m.delete_at, m.document);
     return done(f, std::move(m));
 }
 
