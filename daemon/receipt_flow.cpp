@@ -188,11 +188,10 @@ struct ReceiptFlow::Impl : std::enable_shared_from_this<ReceiptFlow::Impl> {
                     if (!r.qr_shown) continue;
                     auto pays = tx.by_order(r.order_id);
                     if (!pays) return pb::unexpected(pays.error());
+                    std::optional<std::int64_t> last;  // the window runs from the last approval
                     for (const auto& p : *pays)
-                        if (p.state == ledger::PaymentState::approved) {
-                            paid.emplace_back(r.id, p.updated_utc_ms);
-                            break;
-                        }
+                        if (p.state == ledger::PaymentState::approved) last = std::max(last.value_or(0), p.updated_utc_ms);
+                    if (last) paid.emplace_back(r.id, *last);
                 }
                 return paid;
             },
@@ -333,33 +332,45 @@ struct ReceiptFlow::Impl : std::enable_shared_from_this<ReceiptFlow::Impl> {
         return std::nullopt;
     }
 
+    /// The window of receipt `id` has passed: a QR receipt -- unless another payment of the
+    /// order is still under way (split tender): then it waits one more window.
+    struct QrOutcome {
+        std::optional<Finalised> done;
+        bool payment_under_way = false;
+    };
     void finalise_as_qr(const std::string& id) {
         const EreceiptConfig cfg = deps.config;
         const std::int64_t t = now();
         const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(timing.times().retention);
-        write<std::optional<Finalised>>(
-            [cfg, id, t, retention](ledger::Tx& tx) -> ledger::Result<std::optional<Finalised>> {
+        write<QrOutcome>(
+            [cfg, id, t, retention](ledger::Tx& tx) -> ledger::Result<QrOutcome> {
                 auto rec = ledger::receipt_get(tx, id);
                 if (!rec) return pb::unexpected(rec.error());
-                if (rec->state != ledger::ReceiptState::open) return std::optional<Finalised>{};  // chosen meanwhile
+                if (rec->state != ledger::ReceiptState::open) return QrOutcome{};  // chosen meanwhile
                 auto pays = tx.by_order(rec->order_id);
                 if (!pays) return pb::unexpected(pays.error());
                 const ledger::Payment* paid = nullptr;
-                for (const auto& p : *pays)
+                for (const auto& p : *pays) {
                     if (p.state == ledger::PaymentState::approved) paid = &p;
-                if (!paid) return std::optional<Finalised>{};
-                Choice qr;
-                auto f = finalise(tx, cfg, id, t, retention, *paid, qr);
+                    if (p.state == ledger::PaymentState::requested || p.state == ledger::PaymentState::sent)
+                        return QrOutcome{std::nullopt, true};
+                }
+                if (!paid) return QrOutcome{};
+                auto f = finalise(tx, cfg, id, t, retention, *paid, Choice{});
                 if (!f) return pb::unexpected(f.error());
-                return std::optional<Finalised>{*f};
+                return QrOutcome{*f, false};
             },
-            [this, id](ledger::Result<std::optional<Finalised>> f) {
+            [this, id](ledger::Result<QrOutcome> f) {
                 if (!f) return log::error("PB_RECEIPT_NOT_FINALISED", "receipt of " + id.substr(0, 4) + "…: " + f.error().message);
-                if (*f) {
-                    log::info("PB_RECEIPT_NO_CHOICE", "order " + (*f)->receipt.order_id + ": no choice within " +
+                if (f->payment_under_way) {
+                    timing.paid(id, now());
+                    return arm();
+                }
+                if (f->done) {
+                    log::info("PB_RECEIPT_NO_CHOICE", "order " + f->done->receipt.order_id + ": no choice within " +
                                                           std::to_string(deps.config.choice_timeout.count()) +
                                                           " ms after payment: a QR receipt");
-                    announce(**f);
+                    announce(*f->done);
                 }
             });
     }

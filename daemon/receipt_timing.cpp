@@ -8,7 +8,9 @@ ReceiptTiming::ReceiptTiming(ReceiptTimes times, std::function<std::int64_t()> c
     : times_(times), clock_(std::move(clock)) {}
 
 void ReceiptTiming::paid(const std::string& receipt_id, std::int64_t approved_ms) {
-    windows_.emplace(receipt_id, approved_ms + times_.choice_timeout.count());
+    const std::int64_t end = approved_ms + times_.choice_timeout.count();
+    auto [it, added] = windows_.emplace(receipt_id, end);
+    if (!added) it->second = std::max(it->second, end);
 }
 
 void ReceiptTiming::chosen(const std::string& receipt_id) { windows_.erase(receipt_id); }

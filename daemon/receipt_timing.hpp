@@ -36,8 +36,9 @@ public:
     std::int64_t display_until(std::int64_t first_line_ms) const { return first_line_ms + times_.qr_display.count(); }
     std::int64_t delete_after(std::int64_t opened_ms) const { return opened_ms + times_.retention.count(); }
 
-    /// The payment of a receipt shown as QR was approved at `approved_ms`: its no-choice
-    /// window runs from then. A second call keeps the first window.
+    /// A payment of a receipt shown as QR was approved at `approved_ms`: its no-choice window
+    /// runs from then. A later approval (split tender) moves the window's end later, never
+    /// earlier.
     void paid(const std::string& receipt_id, std::int64_t approved_ms);
     /// The cashier chose (or the receipt was finalised otherwise): no automatic QR.
     void chosen(const std::string& receipt_id);

@@ -56,15 +56,23 @@ TEST(ReceiptTiming, AChoiceCancelsTheWindow) {
     EXPECT_EQ(timing.take_due(), std::vector<std::string>{"B"});
 }
 
-TEST(ReceiptTiming, ASecondPaymentKeepsTheFirstWindowAndDueOnesComeOldestFirst) {
+TEST(ReceiptTiming, ALaterPaymentOfTheSaleMovesTheWindowAndDueOnesComeOldestFirst) {
     FakeClock clock;
     ReceiptTiming timing({}, clock.fn());
     timing.purged();
-    timing.paid("late", clock.now + 5000);
-    timing.paid("early", clock.now);
-    timing.paid("early", clock.now + 20'000);  // split tender: the second approval changes nothing
-    clock.now += 40'000;
-    EXPECT_EQ(timing.take_due(), (std::vector<std::string>{"early", "late"}));
+    const std::int64_t t0 = clock.now;
+    timing.paid("split", t0);
+    timing.paid("split", t0 + 20'000);  // split tender: the card pays the rest 20 s later
+    timing.paid("split", t0 + 10'000);  // an older approval seen late moves nothing back
+    timing.paid("other", t0 + 5'000);
+    clock.now = t0 + 35'000;
+    EXPECT_EQ(timing.take_due(), std::vector<std::string>{"other"});
+    clock.now = t0 + 50'000;
+    EXPECT_EQ(timing.take_due(), std::vector<std::string>{"split"});
+    timing.paid("b", clock.now + 1);
+    timing.paid("a", clock.now);
+    clock.now += 31'000;
+    EXPECT_EQ(timing.take_due(), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(ReceiptTiming, ConfiguredTimesAreUsed) {
