@@ -240,6 +240,20 @@ TEST_F(EreceiptTest, AChoiceWithinTheWindowIsTheOnlyReceipt) {
     EXPECT_EQ(str(sim_state("ereceipt " + str(r, "receipt_id")).as_object(), "channel"), "email");
 }
 
+TEST_F(EreceiptTest, PrintingAfterTheQrWasShownLetsTheWaitingPageShowTheReceipt) {
+    start();
+    auto s = ok_result(start_receipt("O-15"));
+    auto pid = paid("O-15");
+    auto r = ok_result(deliver(pid, {{"channel", "print"}}));
+    EXPECT_EQ(str(r, "receipt_id"), str(s, "receipt_id"));
+    EXPECT_TRUE(r.contains("lines"));
+    ASSERT_TRUE(delivered("ereceipt:" + str(s, "receipt_id")));
+    EXPECT_EQ(str(sim_state("ereceipt " + str(s, "receipt_id")).as_object(), "channel"), "print");
+    auto pdf = page(str(s, "url"));
+    EXPECT_EQ(pdf.body.rfind("%PDF-", 0), 0u) << "a customer who scanned the code does not wait forever";
+    EXPECT_TRUE(sent().empty());
+}
+
 TEST_F(EreceiptTest, ADaemonKilledInTheWindowFinalisesTheQrReceiptAfterRestart) {
     start();
     auto r = ok_result(start_receipt("O-13"));
