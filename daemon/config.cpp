@@ -5,6 +5,7 @@
 #include "protocol/upstream/wire.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -503,6 +504,43 @@ void read_upstream_service(Reader& r, const toml::table& t, const std::string& p
     if (auto v = r.integer(t, "timeout_ms", path, 50, 120000)) u.timeout = std::chrono::milliseconds(*v);
 }
 
+void read_ereceipt(Reader& r, const toml::table& t, UpstreamConfig& up, const std::filesystem::path& base) {
+    const std::string path = "upstream.ereceipt";
+    EreceiptConfig e;
+    read_upstream_service(r, t, path, e.service, base,
+                          {"public_url", "jurisdiction", "email_mode", "shop_name", "qr_display_ms", "choice_timeout_ms",
+                           "retention_days"});
+    e.public_url = e.service.url.empty() ? "" : e.service.url + "/r/";
+    if (auto v = r.string(t, "public_url", path, false)) {
+        auto url = upstream::parse_url(*v);
+        if (!url || v->back() != '/')
+            r.error(Reader::join(path, "public_url"), t.get("public_url")->source(),
+                    "must be an http(s) URL ending in / (the receipt id follows it), got \"" + *v + "\"");
+        else
+            e.public_url = *v;
+    }
+    if (auto v = r.string(t, "jurisdiction", path, false)) {
+        if (v->size() != 2 || !std::isupper(static_cast<unsigned char>((*v)[0])) ||
+            !std::isupper(static_cast<unsigned char>((*v)[1])))
+            r.error(Reader::join(path, "jurisdiction"), t.get("jurisdiction")->source(),
+                    "must be an ISO 3166 country code (\"SE\", \"NO\"), got \"" + *v + "\"");
+        else
+            e.jurisdiction = *v;
+    }
+    if (auto v = r.string(t, "email_mode", path, false)) {
+        if (*v != "attachment" && *v != "link")
+            r.error(Reader::join(path, "email_mode"), t.get("email_mode")->source(),
+                    "must be \"attachment\" (the PDF attached) or \"link\", got \"" + *v + "\"");
+        else
+            e.email_link = *v == "link";
+    }
+    if (auto v = r.string(t, "shop_name", path, false)) e.shop_name = *v;
+    if (auto v = r.integer(t, "qr_display_ms", path, 100, 3600000)) e.qr_display = std::chrono::milliseconds(*v);
+    if (auto v = r.integer(t, "choice_timeout_ms", path, 100, 3600000)) e.choice_timeout = std::chrono::milliseconds(*v);
+    if (auto v = r.integer(t, "retention_days", path, 1, 3650)) e.retention_days = static_cast<int>(*v);
+    up.ereceipt = e;
+}
+
 void read_commitment_cards(Reader& r, const toml::table& t, CommitmentCardsConfig& c) {
     const std::string path = "commitment_cards";
     r.check_keys(t, path, {"iins", "id_prefix", "read_timeout_s"});
@@ -523,7 +561,7 @@ void read_commitment_cards(Reader& r, const toml::table& t, CommitmentCardsConfi
 }
 
 void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const std::filesystem::path& base) {
-    r.check_keys(t, "upstream", {"commitment", "benefit", "outbox"});
+    r.check_keys(t, "upstream", {"commitment", "benefit", "outbox", "ereceipt"});
     if (auto* c = r.table(t, "commitment", "upstream")) {
         UpstreamServiceConfig s;
         read_upstream_service(r, *c, "upstream.commitment", s, base);
@@ -539,6 +577,7 @@ void read_upstream(Reader& r, const toml::table& t, UpstreamConfig& up, const st
         if (auto v = r.integer(*c, "credit_days", "upstream.benefit", 1, 366)) b.credit = std::chrono::hours(24 * *v);
         up.benefit = b;
     }
+    if (auto* e = r.table(t, "ereceipt", "upstream")) read_ereceipt(r, *e, up, base);
     if (auto* o = r.table(t, "outbox", "upstream")) {
         r.check_keys(*o, "upstream.outbox", {"retry_initial_ms", "retry_max_ms", "dead_after_hours"});
         if (auto v = r.integer(*o, "retry_initial_ms", "upstream.outbox", 10, 3600000))
@@ -741,6 +780,17 @@ std::string redacted_dump(const Config& c) {
         o << "upstream.benefit.provider_id = " << q(b->provider_id) << "\nupstream.benefit.valid_minutes = "
           << b->valid.count() << "\nupstream.benefit.cancel_minutes = " << b->cancel.count()
           << "\nupstream.benefit.credit_days = " << b->credit.count() / 24 << "\n";
+    if (const auto& e = c.upstream.ereceipt) {
+        o << "upstream.ereceipt.url = " << q(e->service.url) << "\nupstream.ereceipt.token = "
+          << (e->service.token.empty() ? "\"\"" : "\"***\"") << "\nupstream.ereceipt.public_url = " << q(e->public_url)
+          << "\nupstream.ereceipt.jurisdiction = " << q(e->jurisdiction)
+          << "\nupstream.ereceipt.email_mode = " << (e->email_link ? "\"link\"" : "\"attachment\"")
+          << "\nupstream.ereceipt.qr_display_ms = " << e->qr_display.count()
+          << "\nupstream.ereceipt.choice_timeout_ms = " << e->choice_timeout.count()
+          << "\nupstream.ereceipt.retention_days = " << e->retention_days << "\n";
+    } else {
+        o << "upstream.ereceipt = none\n";
+    }
     o << "upstream.outbox.retry_initial_ms = " << c.upstream.outbox.retry_initial.count()
       << "\nupstream.outbox.retry_max_ms = " << c.upstream.outbox.retry_max.count()
       << "\nupstream.outbox.dead_after_hours = " << c.upstream.outbox.dead_after.count() << "\n";

@@ -177,11 +177,28 @@ struct OutboxConfig {
     friend bool operator==(const OutboxConfig&, const OutboxConfig&) = default;
 };
 
+/// [upstream.ereceipt]: the e-receipt service (protocol/upstream/README.md §5) and the rules
+/// of e-receipts (protocol/erp/README.md §7): the service's keys plus these.
+struct EreceiptConfig {
+    UpstreamServiceConfig service;
+    std::string public_url;      // the customer's link is public_url + receipt id; default url + "/r/"
+    std::string jurisdiction = "SE";  // ISO 3166 alpha-2; "NO" forbids the waste-basket
+    bool email_link = false;     // email_mode = "link" (default "attachment": the PDF attached)
+    std::string shop_name;       // the receipt's first line, when set
+    std::chrono::milliseconds qr_display{60000};      // qr_display_ms: from the first line
+    std::chrono::milliseconds choice_timeout{30000};  // choice_timeout_ms: then a QR receipt
+    int retention_days = 30;
+    /// The waste-basket is forbidden by law in these jurisdictions (seed e-receipt-sv: Norway).
+    bool waste_basket_allowed() const { return jurisdiction != "NO"; }
+    friend bool operator==(const EreceiptConfig&, const EreceiptConfig&) = default;
+};
+
 /// Upstream services (issue 7). A service without a section is not configured: its ERP
 /// requests are answered 2014 not_supported.
 struct UpstreamConfig {
     std::optional<UpstreamServiceConfig> commitment;
     std::optional<BenefitServiceConfig> benefit;
+    std::optional<EreceiptConfig> ereceipt;
     OutboxConfig outbox;
     friend bool operator==(const UpstreamConfig&, const UpstreamConfig&) = default;
 };

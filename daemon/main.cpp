@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
     deps.upstream = [&upstream](const std::string& client, const pb::erp::Request& r, pb::daemon::ErpPort&) {
         return upstream && upstream->handle(client, r);
     };
+    deps.observe = [&upstream](const pb::erp::EventBody& event) {
+        if (upstream) upstream->observe(event);
+    };
     pb::daemon::PaymentService payments(std::move(deps), *config);
     {
         auto up = pb::daemon::Upstream::create(io.get_executor(), **ledger, *config, payments.port(),

@@ -12,6 +12,12 @@ foreach(lib pb_adapters pb_ledger)
   endif()
 endforeach()
 pb_warnings(pb_daemon)
+# E-receipts: PDF with libharu (libhpdf-dev; no pkg-config file) and QR codes with libqrencode.
+find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)
+find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+target_include_directories(pb_daemon PRIVATE ${HPDF_INCLUDE_DIR})
+target_link_libraries(pb_daemon PRIVATE ${HPDF_LIBRARY} PkgConfig::QRENCODE)
 
 add_executable(paybridged ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_libraries(paybridged PRIVATE pb_daemon CLI11::CLI11)

@@ -197,6 +197,7 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
     }
 
     void publish(erp::EventBody body) override {
+        if (deps.observe) deps.observe(body);
         erp::Event e{++seq, iso_utc(now()), std::move(body)};
         auto enc = erp::encode_event(e);
         deps.publish(std::move(enc.topic), std::move(enc.payload));

@@ -47,6 +47,9 @@ struct PaymentServiceDeps {
     /// The upstream flows' requests (commitment.*, receipt.*, benefit.*): true when handled
     /// (answered through the port, now or later); false = 2014 not_supported.
     std::function<bool(const std::string& client, const erp::Request& request, ErpPort& port)> upstream;
+    /// Sees every event before it is published (e-receipts keep the customer slip and start
+    /// the no-choice window on an approved payment). May be empty.
+    std::function<void(const erp::EventBody& event)> observe;
 };
 
 class PaymentService {

@@ -5,6 +5,7 @@
 #include "daemon/commitment_flow.hpp"
 #include "daemon/log.hpp"
 #include "daemon/outbox_sender.hpp"
+#include "daemon/receipt_flow.hpp"
 
 namespace pb::daemon {
 
@@ -40,6 +41,8 @@ struct Upstream::Impl {
     std::unique_ptr<CommitmentFlow> commitment;
     std::unique_ptr<adapters::UpstreamClient> benefit_client;
     std::unique_ptr<BenefitFlow> benefit;
+    std::unique_ptr<adapters::UpstreamClient> ereceipt_client;
+    std::unique_ptr<ReceiptFlow> receipts;
 };
 
 Upstream::Upstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -58,6 +61,10 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         auto c = make_client(executor, "benefit", config.upstream.benefit->service);
         if (!c) return unexpected(c.error());
         impl->benefit_client = std::move(*c);
+    if (config.upstream.ereceipt) {
+        auto c = make_client(executor, "ereceipt", config.upstream.ereceipt->service);
+        if (!c) return unexpected(c.error());
+        impl->ereceipt_client = std::move(*c);
     }
     Impl* raw = impl.get();
     OutboxSenderDeps od;
@@ -69,6 +76,7 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
     od.policy.dead_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.upstream.outbox.dead_after).count();
     od.client_for = [raw](const std::string& service) -> adapters::UpstreamClient* {
         if (service == "benefit") return raw->benefit_client.get();
+        if (service == "ereceipt") return raw->ereceipt_client.get();
         return service == "commitment" ? raw->commitment_client.get() : nullptr;
     };
     od.on_settled = [raw](const ledger::OutboxMessage& m) {
@@ -104,6 +112,17 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         bd.windows.credit_ms = std::chrono::milliseconds(bc.credit).count();
         impl->benefit = std::make_unique<BenefitFlow>(std::move(bd));
         log::info("PB_UPSTREAM_CONFIGURED", "benefit service " + bc.service.url + " provider " + bc.provider_id);
+    if (impl->ereceipt_client) {
+        ReceiptFlowDeps rd;
+        rd.executor = executor;
+        rd.ledger = &ledger;
+        rd.port = &port;
+        rd.outbox_poke = [raw] { raw->outbox->poke(); };
+        rd.clock_ms = utc_ms;
+        rd.config = *config.upstream.ereceipt;
+        impl->receipts = std::make_unique<ReceiptFlow>(std::move(rd));
+        log::info("PB_UPSTREAM_CONFIGURED", "e-receipt service " + config.upstream.ereceipt->service.url + " (jurisdiction " +
+                                                config.upstream.ereceipt->jurisdiction + ")");
     }
     return std::unique_ptr<Upstream>(new Upstream(std::move(impl)));
 }
@@ -111,16 +130,23 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
 void Upstream::start() {
     if (impl_->commitment) impl_->commitment->recover();
     if (impl_->benefit) impl_->benefit->recover();
+    if (impl_->receipts) impl_->receipts->start();
     impl_->outbox->start();
 }
 
 void Upstream::stop() {
+    if (impl_ && impl_->receipts) impl_->receipts->stop();
     if (impl_ && impl_->outbox) impl_->outbox->stop();
 }
 
 bool Upstream::handle(const std::string& client, const erp::Request& request) {
     if (impl_->benefit && impl_->benefit->handle(client, request)) return true;
+    if (impl_->receipts && impl_->receipts->handle(client, request)) return true;
     return impl_->commitment && impl_->commitment->handle(client, request);
+}
+
+void Upstream::observe(const erp::EventBody& event) {
+    if (impl_->receipts) impl_->receipts->observe(event);
 }
 
 }  // namespace pb::daemon

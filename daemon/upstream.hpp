@@ -29,6 +29,8 @@ public:
     void stop();
     /// An ERP request of the upstream flows; false if no configured flow takes it.
     bool handle(const std::string& client, const erp::Request& request);
+    /// Every event the daemon publishes (the e-receipt flow keeps slips and starts timers).
+    void observe(const erp::EventBody& event);
 
     struct Impl;
 

@@ -9,7 +9,7 @@ namespace {
 // Version i+1 is kMigrations[i]. Tables left for later features (day-close batches, terminal
 // end-of-day totals per issuer, cash counts, settlements) come as further migrations; they
 // reference payments(id) and append their own events to the same chain.
-constexpr std::array<const char*, 4> kMigrations{{
+constexpr std::array<const char*, 5> kMigrations{{
     // 1: the journal and the payments' current state.
     R"sql(
 CREATE TABLE events(
@@ -118,6 +118,39 @@ CREATE TABLE outbox(
   done_utc_ms         INTEGER,
   retried_utc_ms      INTEGER);
 CREATE INDEX outbox_due ON outbox(state, next_attempt_utc_ms);
+)sql",
+    // 5: e-receipts (ledger/receipts.hpp): one receipt per sale (order), its document lines and
+    // delivery; the terminal's customer slips until the receipt is made; remembered choices.
+    // Documents and destinations are deleted after the retention (30 days); the row stays as
+    // a tombstone so that an id is never reused and a late copy gets a clear refusal.
+    R"sql(
+CREATE TABLE receipts(
+  id                   TEXT    PRIMARY KEY,
+  order_id             TEXT    NOT NULL UNIQUE,
+  register_id          TEXT    NOT NULL,
+  customer_id          TEXT    NOT NULL,
+  state                TEXT    NOT NULL CHECK (state IN ('open','final','deleted')),
+  channel              TEXT    NOT NULL,
+  destination          TEXT    NOT NULL,
+  payment_id           INTEGER REFERENCES payments(id),
+  lines                TEXT    NOT NULL,
+  qr_shown             INTEGER NOT NULL,
+  copies               INTEGER NOT NULL,
+  opened_utc_ms        INTEGER NOT NULL,
+  display_until_utc_ms INTEGER,
+  final_utc_ms         INTEGER,
+  delete_after_utc_ms  INTEGER NOT NULL,
+  deleted_utc_ms       INTEGER);
+CREATE INDEX receipts_retention ON receipts(state, delete_after_utc_ms);
+CREATE TABLE receipt_slips(
+  payment_id     INTEGER PRIMARY KEY REFERENCES payments(id),
+  lines          TEXT    NOT NULL,
+  created_utc_ms INTEGER NOT NULL);
+CREATE TABLE receipt_choices(
+  customer_id    TEXT PRIMARY KEY,
+  channel        TEXT NOT NULL,
+  destination    TEXT NOT NULL,
+  updated_utc_ms INTEGER NOT NULL);
 )sql",
 }};
 

@@ -34,15 +34,18 @@ Running it against a real paybridged (technicians):
 )";
 
 constexpr const char* kUpstreamFooter = R"(
-The commitment and benefit services of protocol/upstream/README.md over HTTP, for tests and demos:
+The commitment, benefit and e-receipt services of protocol/upstream/README.md over HTTP,
+for tests and demos:
   paybridge-sim upstream --http 127.0.0.1:20080 --state upstream.json --print-ready
-Point the daemon's [upstream.commitment] / [upstream.benefit] url at http://127.0.0.1:20080.
+Point the daemon's [upstream.commitment], [upstream.benefit] and [upstream.ereceipt] url at
+http://127.0.0.1:20080; the customers' e-receipt pages are GET http://127.0.0.1:20080/r/<receipt id>.
 Control port (one command per line, replies end with OK/ERR):
   activate {"card_id":"SK-1","amount":50000,"currency":"SEK","valid_until":"2026-12-31",
             "categories":["food"],"billing_reference":"SOC-118"}
   block CARD | transfer FROM TO | card CARD | debits | receipts | status
   voucher {"voucher_id":"EP-1","amount":50000,"provider_id":"EP-SHOP-1","age_seconds":120}
   vouchers | redemptions
+  ereceipts | ereceipt ID | sent | clock advance SECONDS (e-receipts past delete_at are deleted)
   fault set slow=MS | http_5xx=N | reset=N | drop_reply=N | malformed=N | down
   fault clear [NAME] | fault list | shutdown
 )";

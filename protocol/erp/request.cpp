@@ -290,6 +290,13 @@ RequestBody read_body(std::string_view type, FieldReader& r, bool& known) {
             r.fail(ErrorCode::missing_field, "/customer_id", "remember needs customer_id");
         return b;
     }
+    if (type == "receipt.start") {
+        ReceiptStart b;
+        b.order_id = r.id("order_id", Need::required);
+        b.register_id = r.id("register", Need::required);
+        b.customer_id = r.id("customer_id", Need::optional);
+        return b;
+    }
     if (type == "benefit.verify") {
         BenefitVerify b;
         b.order_id = r.id("order_id", Need::required);
@@ -450,6 +457,11 @@ struct BodyEncoder {
         put(o, "phone", b.phone);
         put(o, "email", b.email);
         put(o, "operator", b.operator_id);
+    }
+    void operator()(const ReceiptStart& b) {
+        o["order_id"] = b.order_id;
+        o["register"] = b.register_id;
+        put(o, "customer_id", b.customer_id);
     }
     void operator()(const BenefitVerify& b) {
         o["order_id"] = b.order_id;

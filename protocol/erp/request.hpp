@@ -174,6 +174,14 @@ struct ReceiptDeliver {
     bool remember = false;
     friend bool operator==(const ReceiptDeliver&, const ReceiptDeliver&) = default;
 };
+/// The sale's first line (e-receipts, issue 7): reserve the receipt's QR URL for the customer
+/// display. The same order again returns the same receipt.
+struct ReceiptStart {
+    std::string order_id;
+    std::string register_id;
+    std::string customer_id;  // optional: the remembered choice comes back as a suggestion
+    friend bool operator==(const ReceiptStart&, const ReceiptStart&) = default;
+};
 struct ReceiptCopy {
     std::string payment_id;
     ReceiptChannel channel = ReceiptChannel::print;  // print, sms or email only
@@ -208,7 +216,7 @@ using RequestBody =
     std::variant<Hello, Ping, PaymentStart, PaymentCancel, PaymentGet, OrderGet, CashRecord,
                  PaymentRefund, PaymentReverse, InterimList, InterimResolve, TerminalStatus,
                  DayCloseRun, CashReconcile, CommitmentCheck, CommitmentPay, ReceiptDeliver,
-                 ReceiptCopy, BenefitVerify, BenefitRedeem, CardRead>;
+                 ReceiptCopy, BenefitVerify, BenefitRedeem, CardRead, ReceiptStart>;
 
 struct Request {
     std::string id;  // client correlation id, echoed in the reply
@@ -224,6 +232,7 @@ inline constexpr std::string_view kRequestTypes[] = {
     "interim.resolve", "terminal.status", "day_close.run",  "cash.reconcile", "commitment.check",
     "commitment.pay", "receipt.deliver", "receipt.copy",    "benefit.verify", "benefit.redeem",
     "card.read",
+    "receipt.start",
 };
 /// True for the types that arrive with issue 7.
 bool is_upstream_type(std::string_view type);

@@ -236,11 +236,13 @@ private:
                 r.body = req.body();
                 r.idempotency_key = std::string(req["Idempotency-Key"]);
                 r.today = options_.today.empty() ? utc_today() : options_.today;
-                r.now_ms = utc_now_ms();
+                r.now_utc_ms = now_ms();
+                r.now_ms = r.now_utc_ms;  // one clock for vouchers and receipts ('clock advance')
                 Answer a = services_.handle(r);
                 save();
                 spdlog::info("{} {} key={} -> {}", r.method, r.path, r.idempotency_key, a.status);
                 res.result(a.status);
+                res.set(http::field::content_type, a.content_type);
                 res.body() = std::move(a.body);
                 drop = hit && take(faults_.drop_reply);
             }
@@ -256,6 +258,12 @@ private:
                 co_return;
             }
         }
+    }
+
+    /// The service's clock: the system's plus what `clock advance` added (deletion tests).
+    std::int64_t now_ms() const {
+        using namespace std::chrono;
+        return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() + clock_offset_ms_;
     }
 
     bool authorised(const http::request<http::string_body>& req) const {
@@ -320,7 +328,7 @@ private:
             error_code ec;
             auto v = json::parse(line.substr(line.find(' ') == std::string::npos ? line.size() : line.find(' ') + 1), ec);
             if (ec || !v.is_object()) return err("voucher needs a JSON object: voucher {\"voucher_id\":...}");
-            return done(services_.benefit().issue(v.as_object(), utc_now_ms()));
+            return done(services_.benefit().issue(v.as_object(), now_ms()));
         }
         if (cmd == "vouchers" || cmd == "redemptions") {
             auto state = services_.benefit().to_json();
@@ -339,6 +347,36 @@ private:
                                                    {"valid_until", c->valid_until},
                                                    {"billing_reference", c->billing_reference}}));
         }
+        if (cmd == "ereceipts" || (cmd == "ereceipt" && words.size() == 2)) {
+            services_.purge_receipts(now_ms());
+            json::array all;
+            for (const auto& [id, rec] : services_.ereceipts().receipts())
+                if (cmd == "ereceipts" || id == words[1]) all.push_back(ReceiptService::describe(rec));
+            if (cmd == "ereceipt") {
+                if (all.empty()) return err("no e-receipt '" + words[1] + "' (never seen, or deleted)");
+                return ok(json::serialize(all.front()));
+            }
+            return ok(json::serialize(all));
+        }
+        if (cmd == "sent") {
+            services_.purge_receipts(now_ms());
+            return ok(json::serialize(services_.ereceipts().describe_sent()));
+        }
+        if (cmd == "clock" && words.size() == 3 && words[1] == "advance") {
+            std::int64_t seconds = 0;
+            try {
+                std::size_t used = 0;
+                seconds = std::stoll(words[2], &used);
+                if (used != words[2].size() || seconds < 0) throw std::invalid_argument("negative");
+            } catch (const std::exception&) {
+                return err("clock advance needs a non-negative number of seconds, got '" + words[2] + "'");
+            }
+            clock_offset_ms_ += seconds * 1000;
+            services_.purge_receipts(now_ms());
+            save();
+            return ok(json::serialize(json::object{{"offset_s", clock_offset_ms_ / 1000},
+                                                   {"ereceipts_deleted", services_.ereceipts().deleted()}}));
+        }
         if (cmd == "debits" || cmd == "receipts") {
             auto state = services_.to_json();
             return ok(json::serialize(state.at(cmd)));
@@ -351,7 +389,7 @@ private:
             return std::string(
                        "status\nfault set NAME[=VALUE]...\nfault clear [NAME]\nfault list\n"
                        "activate {json}\nblock CARD\ntransfer FROM TO\ncard CARD\ndebits\nreceipts\n"
-                       "voucher {json}\nvouchers\nredemptions\nshutdown\n") +
+                       "voucher {json}\nvouchers\nredemptions\nereceipts\nereceipt ID\nsent\nclock advance SECONDS\nshutdown\n") +
                    ok();
         return err("unknown command '" + line + "' (try help)");
     }
@@ -362,6 +400,7 @@ private:
     std::unique_ptr<ControlPort> control_;
     Services services_;
     Faults faults_;
+    std::int64_t clock_offset_ms_ = 0;
 };
 
 }  // namespace

@@ -53,8 +53,18 @@ std::int64_t i64(const json::object& o, std::string_view k, std::int64_t fallbac
 
 }  // namespace
 
+void Services::purge_receipts(std::int64_t now) {
+    for (const auto& id : ereceipts_.purge(now))
+        for (auto& [key, rem] : idempotent_)
+            if (!rem.forgotten && ReceiptService::handles(rem.path) && rem.body.find("\"" + id + "\"") != std::string::npos) {
+                rem.body.clear();
+                rem.forgotten = true;
+            }
+}
+
 Answer Services::handle(const Request& r) {
     ++requests_;
+    if (r.now_utc_ms > 0) purge_receipts(r.now_utc_ms);
     if (r.method == "POST" && !r.idempotency_key.empty()) {
         if (!up::valid_idempotency_key(r.idempotency_key))
             return error(400, "malformed_request", "Idempotency-Key must be 1..128 printable ASCII characters");
@@ -62,7 +72,7 @@ Answer Services::handle(const Request& r) {
             ++duplicates_;
             for (auto& rec : receipts_)
                 if (rec.idempotency_key == r.idempotency_key) ++rec.deliveries;
-            const bool tombstone = it->second.body.empty() && it->second.answer.status == 422;
+            const bool tombstone = (it->second.body.empty() && it->second.answer.status == 422) || it->second.forgotten;
             if (!tombstone && (it->second.path != r.path || it->second.body != r.body))
                 return error(409, "idempotency_conflict",
                              "Idempotency-Key '" + r.idempotency_key + "' was used with a different request");
@@ -76,6 +86,7 @@ Answer Services::handle(const Request& r) {
 }
 
 Answer Services::route(const Request& r) {
+    if (ReceiptService::handles(r.path)) return ereceipts_.handle(r);
     if (r.method != "POST") return error(405, "method_not_allowed", r.method + " " + r.path + " is not supported");
     if (r.path == up::kCheckPath) return check(r);
     if (r.path == up::kDebitPath) {
@@ -319,12 +330,14 @@ json::object Services::to_json() const {
                                     {"path", m.path},
                                     {"body", m.body},
                                     {"status", m.answer.status},
-                                    {"answer", m.answer.body}});
+                                    {"answer", m.answer.body},
+                                    {"forgotten", m.forgotten}});
     return json::object{{"cards", std::move(cards)},
                         {"debits", std::move(debits)},
                         {"receipts", std::move(receipts)},
                         {"idempotency", std::move(keys)},
                         {"benefit", benefit_.to_json()},
+                        {"ereceipts", ereceipts_.to_json()},
                         {"requests", requests_},
                         {"duplicates", duplicates_}};
 }
@@ -381,10 +394,13 @@ Expected<void, std::string> Services::from_json(const json::value& v) {
             const auto& k = kv.as_object();
             s.idempotent_[std::string(k.at("key").as_string())] =
                 Remembered{std::string(k.at("path").as_string()), std::string(k.at("body").as_string()),
-                           Answer{static_cast<unsigned>(k.at("status").to_number<std::int64_t>()), std::string(k.at("answer").as_string())}};
+                           Answer{static_cast<unsigned>(k.at("status").to_number<std::int64_t>()), std::string(k.at("answer").as_string())},
+                           k.contains("forgotten") && k.at("forgotten").as_bool()};
         }
         if (auto b = o.find("benefit"); b != o.end())  // absent in state files of older simulators
             if (auto r = s.benefit_.from_json(b->value().as_object()); !r) return r;
+        if (o.contains("ereceipts"))
+            if (auto e = s.ereceipts_.from_json(o.at("ereceipts")); !e) return unexpected(e.error());
         s.requests_ = o.at("requests").as_int64();
         s.duplicates_ = o.at("duplicates").as_int64();
         *this = std::move(s);

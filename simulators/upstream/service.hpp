@@ -19,12 +19,14 @@
 
 #include "protocol/core/expected.hpp"
 #include "simulators/upstream/benefit.hpp"
+#include "simulators/upstream/receipts.hpp"
 
 namespace pb::sim::upstream {
 
 struct Answer {
     unsigned status = 200;
     std::string body;
+    std::string content_type = "application/json";  // the e-receipt page: text/html or application/pdf
     friend bool operator==(const Answer&, const Answer&) = default;
 };
 
@@ -35,6 +37,7 @@ struct Request {
     std::string idempotency_key;  // "" if none
     std::string today;            // "YYYY-MM-DD"
     std::int64_t now_ms = 0;      // UTC ms (benefit vouchers' times)
+    std::int64_t now_utc_ms = 0;  // the e-receipt service deletes by it (receipts.hpp)
 };
 
 /// A commitment on a card, as the issuer set it up (README §4).
@@ -77,6 +80,9 @@ public:
     const Commitment* card(const std::string& id) const;
     const std::vector<Debit>& debits() const { return debits_; }
     const std::vector<ReceivedReceipt>& receipts() const { return receipts_; }
+    const ReceiptService& ereceipts() const { return ereceipts_; }
+    /// Runs the e-receipt deletion at `now` (also done before every request).
+    void purge_receipts(std::int64_t now_utc_ms);
     std::int64_t requests_seen() const { return requests_; }
     std::int64_t duplicates_seen() const { return duplicates_; }
     /// The benefit-payment service (benefit.hpp): vouchers are issued through it.
@@ -99,9 +105,11 @@ private:
     std::map<std::string, Commitment> cards_;
     std::vector<Debit> debits_;
     std::vector<ReceivedReceipt> receipts_;
+    ReceiptService ereceipts_;
     struct Remembered {
         std::string path, body;
         Answer answer;
+        bool forgotten = false;  // an e-receipt deleted after its retention: body no longer kept
     };
     std::map<std::string, Remembered> idempotent_;  // key -> first request and answer
     std::int64_t requests_ = 0;

@@ -8,6 +8,7 @@
 
 #include "protocol/upstream/benefit.hpp"
 #include "protocol/upstream/commitment.hpp"
+#include "protocol/upstream/ereceipt.hpp"
 #include "protocol/upstream/wire.hpp"
 
 namespace {
@@ -42,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     round_trip<up::VoucherCancelReply>(raw, [](std::string_view b) { return up::parse_voucher_cancel_reply(b); });
     round_trip<up::CreditRequest>(raw, [](std::string_view b) { return up::parse_credit_request(b); });
     round_trip<up::CreditReply>(raw, [](std::string_view b) { return up::parse_credit_reply(b); });
+    round_trip<up::ReceiptOpen>(raw, [](std::string_view b) { return up::parse_receipt_open(b); });
+    round_trip<up::ReceiptDeliver>(raw, [](std::string_view b) { return up::parse_receipt_deliver(b); });
+    round_trip<up::ReceiptCopy>(raw, [](std::string_view b) { return up::parse_receipt_copy(b); });
+    round_trip<up::ReceiptAck>(raw, [](std::string_view b) { return up::parse_receipt_ack(b); });
     auto e = up::parse_service_error(500, raw);
     (void)up::encode_service_error(e);
     (void)up::parse_url(raw);

@@ -1,9 +1,12 @@
 #include "tests/integration/daemon_harness.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -443,5 +446,41 @@ std::int64_t num(const json::object& o, std::string_view key) {
 }
 
 std::string dump(const json::value& v) { return json::serialize(v); }
+
+HttpReply http_get(std::uint16_t port, const std::string& path, milliseconds deadline) {
+    HttpReply out;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return out;
+    }
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+        ::close(fd);
+        return out;
+    }
+    std::string raw;
+    const auto until = Clock::now() + deadline;
+    for (;;) {
+        auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
+        pollfd p{fd, POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+        char buf[4096];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        raw.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    if (raw.rfind("HTTP/1.1 ", 0) == 0) out.status = std::atoi(raw.c_str() + 9);
+    if (auto body = raw.find("\r\n\r\n"); body != std::string::npos) {
+        out.headers = raw.substr(0, body);
+        out.body = raw.substr(body + 4);
+    }
+    return out;
+}
 
 }  // namespace pb::daemontest

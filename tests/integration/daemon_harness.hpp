@@ -161,6 +161,14 @@ struct Charged {
 };
 Charged charged_by(const SimProcess& sim);
 
+struct HttpReply {
+    int status = 0;       // 0: no answer
+    std::string headers;  // the raw header block
+    std::string body;
+};
+/// One GET to 127.0.0.1:port with Connection: close, read to EOF with a deadline.
+HttpReply http_get(std::uint16_t port, const std::string& path, milliseconds deadline = 5s);
+
 std::string str(const json::object& o, std::string_view key);   // "" when absent / not a string
 std::int64_t num(const json::object& o, std::string_view key);   // -1 when absent / not a number
 std::string dump(const json::value& v);

@@ -364,6 +364,18 @@ TEST(ErpParse, ReceiptChannelRules) {
                      invalid_value, "/channel");
 }
 
+TEST(ErpParse, ReceiptStartNeedsOrderAndRegister) {
+    auto r = parse_request(R"({"v":1,"id":"x","type":"receipt.start","order_id":"O-1","register":"K1"})");
+    ASSERT_TRUE(r) << r.error().to_string();
+    const auto& b = std::get<ReceiptStart>(r->body);
+    EXPECT_EQ(b.order_id, "O-1");
+    EXPECT_TRUE(b.customer_id.empty());
+    EXPECT_ERP_ERROR(error_of(R"({"v":1,"id":"x","type":"receipt.start","register":"K1"})"), missing_field, "/order_id");
+    EXPECT_ERP_ERROR(error_of(R"({"v":1,"id":"x","type":"receipt.start","order_id":"O-1"})"), missing_field, "/register");
+    EXPECT_ERP_ERROR(error_of(R"({"v":1,"id":"x","type":"receipt.start","order_id":"O-1","register":"K1","phone":"+46701234567"})"),
+                     unknown_field, "/phone");
+}
+
 TEST(ErpParse, CommitmentNeedsLines) {
     EXPECT_ERP_ERROR(error_of(R"({"v":1,"id":"x","type":"commitment.check","order_id":"O","card_id":"C","lines":[],
                                  "total":100,"currency":"SEK","register":"K1"})"),
@@ -426,6 +438,8 @@ TEST(ErpRoundTrip, EveryRequestTypeEncodesAndParsesBack) {
         BenefitRedeem{"O-5", "O-5#b", "EP-1", sek(50000), "K1", "anna", "BJ"},
         BenefitRedeem{"O-5", "O-5#b", "EP-1", sek(50000), "K1", "anna", "BJ", 80000},
         CardRead{"T1"},
+        ReceiptStart{"O-6", "K1", "C-1"},
+        ReceiptStart{"O-7", "K1", ""},
     };
     std::set<std::size_t> covered;
     for (const auto& body : bodies) {

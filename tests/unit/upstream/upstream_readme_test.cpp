@@ -13,6 +13,7 @@
 
 #include "protocol/upstream/benefit.hpp"
 #include "protocol/upstream/commitment.hpp"
+#include "protocol/upstream/ereceipt.hpp"
 
 namespace pb::upstream {
 namespace {
@@ -58,6 +59,11 @@ TEST(UpstreamReadme, EveryExampleParsesAndEncodesBack) {
         {"benefit.cancel.reply", [](const std::string& b) { round_trip(b, parse_voucher_cancel_reply(b)); }},
         {"benefit.credit.request", [](const std::string& b) { round_trip(b, parse_credit_request(b)); }},
         {"benefit.credit.reply", [](const std::string& b) { round_trip(b, parse_credit_reply(b)); }},
+        {"ereceipt.open.request", [](const std::string& b) { round_trip(b, parse_receipt_open(b)); }},
+        {"ereceipt.ack", [](const std::string& b) { round_trip(b, parse_receipt_ack(b)); }},
+        {"ereceipt.deliver.request", [](const std::string& b) { round_trip(b, parse_receipt_deliver(b)); }},
+        {"ereceipt.deliver.email.request", [](const std::string& b) { round_trip(b, parse_receipt_deliver(b)); }},
+        {"ereceipt.copy.request", [](const std::string& b) { round_trip(b, parse_receipt_copy(b)); }},
         {"error",
          [](const std::string& b) {
              ServiceError e = parse_service_error(422, b);
