@@ -61,6 +61,7 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         auto c = make_client(executor, "benefit", config.upstream.benefit->service);
         if (!c) return unexpected(c.error());
         impl->benefit_client = std::move(*c);
+    }
     if (config.upstream.ereceipt) {
         auto c = make_client(executor, "ereceipt", config.upstream.ereceipt->service);
         if (!c) return unexpected(c.error());
@@ -112,6 +113,7 @@ Expected<std::unique_ptr<Upstream>, std::string> Upstream::create(boost::asio::a
         bd.windows.credit_ms = std::chrono::milliseconds(bc.credit).count();
         impl->benefit = std::make_unique<BenefitFlow>(std::move(bd));
         log::info("PB_UPSTREAM_CONFIGURED", "benefit service " + bc.service.url + " provider " + bc.provider_id);
+    }
     if (impl->ereceipt_client) {
         ReceiptFlowDeps rd;
         rd.executor = executor;

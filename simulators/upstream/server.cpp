@@ -105,11 +105,6 @@ std::string utc_today() {
     return buf;
 }
 
-std::int64_t utc_now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 bool take(int& counter) {
     if (counter <= 0) return false;
     --counter;
