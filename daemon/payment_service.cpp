@@ -1184,6 +1184,8 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
                             res.ledger_totals.push_back({line.issuer_id.empty() ? "unassigned" : line.issuer_id,
                                                          line.ledger_count, line.ledger_amount});
                     for (const auto& b : closed->benefit) res.benefit_totals.push_back({b.provider_id, b.count, b.amount});
+                    for (const auto& l : closed->commitment)
+                        res.commitment_totals.push_back({l.billing_reference, l.count, l.amount});
                     res.matches = closed->has_terminal_totals && !closed->differs;
                     PB_CRASH_POINT("day_close.after_outcome_durable");
                 }

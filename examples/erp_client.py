@@ -386,6 +386,8 @@ def cmd_day_close(client, args):
             print(f"    {b:<12} terminal    0 {fmt_money(0, cur):>16}   ledger {l['count']:>4} {fmt_money(l['amount'], cur):>16}")
         for t in e.get("benefit_totals", []):  # benefit vouchers per provider, booked apart
             print(f"    benefit {t['brand']:<12} {t['count']:>4} {fmt_money(t['amount'], cur):>16}")
+        for t in e.get("commitment_totals", []):  # commitment cards per billing reference, invoiced apart
+            print(f"    commitment {t['brand']:<12} {t['count']:>4} {fmt_money(t['amount'], cur):>16}")
         if not e.get("matches"):
             status = 1
     if pending:

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "ledger/benefit.hpp"
+#include "ledger/commitment.hpp"
 #include "ledger/finance_common.hpp"
 #include "ledger/store.hpp"
 
@@ -57,6 +58,29 @@ std::string utc_text(std::int64_t ms) {
     std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", static_cast<int>(day_secs / 3600),
                   static_cast<int>(day_secs / 60 % 60), static_cast<int>(day_secs % 60));
     return finance::date_of_utc_ms(ms) + " " + buf + " UTC";
+}
+
+// Net movements of one upstream tender at a register since its last close window, one line
+// per key (provider, billing reference), sorted by key.
+template <class Line, class KeyOf>
+std::vector<Line> upstream_lines(detail::Store& s, const std::string& window_subject, std::int64_t to_seq, Tender tender,
+                                 const std::string& register_id, const std::string& currency,
+                                 std::string Line::*key, KeyOf key_of) {
+    std::map<std::string, Line> by_key;
+    for (const auto& m : finance::movements(s, finance::last_seq_of(s, window_subject), to_seq, tender, "", register_id)) {
+        if (m.kind == "payment.aborted" || m.kind == "payment.unknown" || m.currency != currency) continue;
+        const std::string k = key_of(m.payment_id);
+        auto& l = by_key[k];
+        l.*key = k;
+        const int sign = m.kind == "payment.approved" ? 1 : -1;
+        l.count += sign;
+        l.amount += sign * m.amount_minor;
+        if (std::find(l.payments.begin(), l.payments.end(), m.payment_id) == l.payments.end())
+            l.payments.push_back(m.payment_id);
+    }
+    std::vector<Line> out;
+    for (auto& [k, l] : by_key) out.push_back(std::move(l));
+    return out;
 }
 
 }  // namespace
@@ -166,21 +190,21 @@ Result<DayClose> close_day(Tx& tx, const DayCloseRequest& r) {
         }
         c.interim_payments.assign(interim.begin(), interim.end());
 
+        // Upstream tenders of the register, per provider / billing reference, each with its own
+        // per-register window (BenefitLine, CommitmentLine).
         const std::string benefit_subject = "dayclose-benefit/" + r.register_id;
-        std::map<std::string, BenefitLine> by_provider;
-        for (const auto& m : finance::movements(s, finance::last_seq_of(s, benefit_subject), c.to_seq,
-                                                Tender::benefit_voucher, "", r.register_id)) {
-            if (m.kind == "payment.aborted" || m.kind == "payment.unknown" || m.currency != c.currency) continue;
-            auto rec = benefit_of(tx, PaymentId{m.payment_id});
-            auto& l = by_provider[rec ? rec->provider_id : std::string("?")];
-            l.provider_id = rec ? rec->provider_id : "?";
-            const int sign = m.kind == "payment.approved" ? 1 : -1;
-            l.count += sign;
-            l.amount += sign * m.amount_minor;
-            if (std::find(l.payments.begin(), l.payments.end(), m.payment_id) == l.payments.end())
-                l.payments.push_back(m.payment_id);
-        }
-        for (auto& [id, l] : by_provider) c.benefit.push_back(std::move(l));
+        const std::string commitment_subject = "dayclose-commitment/" + r.register_id;
+        c.benefit = upstream_lines<BenefitLine>(s, benefit_subject, c.to_seq, Tender::benefit_voucher, r.register_id,
+                                                c.currency, &BenefitLine::provider_id, [&](std::int64_t id) {
+                                                    auto rec = benefit_of(tx, PaymentId{id});
+                                                    return rec ? rec->provider_id : std::string("?");
+                                                });
+        c.commitment = upstream_lines<CommitmentLine>(
+            s, commitment_subject, c.to_seq, Tender::commitment_card, r.register_id, c.currency,
+            &CommitmentLine::billing_reference, [&](std::int64_t id) {
+                auto rec = commitment_of(tx, PaymentId{id});
+                return rec && rec->debit ? rec->debit->billing_reference : std::string("?");
+            });
 
         json::value body = z_report_json(c);
         body.as_object().erase("seq");
@@ -190,6 +214,11 @@ Result<DayClose> close_day(Tx& tx, const DayCloseRequest& r) {
         // The register's benefit window ends here (see BenefitLine).
         if (!c.benefit.empty())
             if (auto e = tx.append_event("dayclose.benefit", benefit_subject, json::serialize(json::object{{"close", c.seq}})); !e)
+                return pb::unexpected(e.error());
+        if (!c.commitment.empty())
+            if (auto e = tx.append_event("dayclose.commitment", commitment_subject,
+                                         json::serialize(json::object{{"close", c.seq}}));
+                !e)
                 return pb::unexpected(e.error());
         return c;
     });
@@ -276,6 +305,16 @@ json::value z_report_json(const DayClose& c) {
                                      {"payments", ids_json(l.payments)}});
         o["benefit"] = std::move(b);
     }
+    if (!c.commitment.empty()) {
+        json::array a;
+        for (const auto& l : c.commitment)
+            a.push_back(json::object{{"billing_reference", l.billing_reference},
+                                     {"count", l.count},
+                                     {"amount_minor", l.amount},
+                                     {"amount", finance::format_minor(l.amount)},
+                                     {"payments", ids_json(l.payments)}});
+        o["commitment"] = std::move(a);
+    }
     return o;
 }
 
@@ -333,6 +372,14 @@ std::optional<DayClose> day_close_from_json(std::int64_t seq, std::string_view b
             c.benefit.push_back(BenefitLine{jstr(j, "provider"), jint(j, "count"), jint(j, "amount_minor"), ids_from(j, "payments")});
         }
     }
+    if (auto* cs = o.if_contains("commitment"); cs && cs->is_array()) {
+        for (const auto& x : cs->get_array()) {
+            if (!x.is_object()) return std::nullopt;
+            const auto& j = x.get_object();
+            c.commitment.push_back(
+                CommitmentLine{jstr(j, "billing_reference"), jint(j, "count"), jint(j, "amount_minor"), ids_from(j, "payments")});
+        }
+    }
     return c;
 }
 
@@ -379,6 +426,13 @@ std::string z_report_text(const DayClose& c) {
             brows.push_back({l.provider_id, std::to_string(l.count), format_minor(l.amount)});
         out += "\nbenefit vouchers of register " + c.register_id + " (not in the card totals):\n" +
                finance::table({"provider", "n", "amount"}, brows, {false, true, true});
+    }
+    if (!c.commitment.empty()) {
+        std::vector<std::vector<std::string>> crows;
+        for (const auto& l : c.commitment)
+            crows.push_back({l.billing_reference, std::to_string(l.count), format_minor(l.amount)});
+        out += "\ncommitment cards of register " + c.register_id + " (invoiced, not in the card totals):\n" +
+               finance::table({"billing reference", "n", "amount"}, crows, {false, true, true});
     }
     if (!c.interim_payments.empty()) {
         out += "\ninterim (aborted/unknown) payments of this batch:";

@@ -69,6 +69,17 @@ struct BenefitLine {
     std::vector<std::int64_t> payments;
 };
 
+/// Commitment-card payments at the close's register (issue 7), per billing reference (the
+/// organisation that is invoiced): net of reversals and refunds, booked to the commitment
+/// receivable account, outside the card comparison. Same per-register window as BenefitLine
+/// (subject "dayclose-commitment/<register>").
+struct CommitmentLine {
+    std::string billing_reference;
+    std::int64_t count = 0;
+    std::int64_t amount = 0;
+    std::vector<std::int64_t> payments;
+};
+
 struct DayClose {
     std::int64_t seq = 0;  // the close's event
     std::string register_id, terminal_id, business_date, operator_id, batch_reference, currency;
@@ -82,6 +93,7 @@ struct DayClose {
     std::optional<std::int64_t> terminal_count, terminal_amount;
     bool differs = false;                         // any line differs
     std::vector<BenefitLine> benefit;             // sorted by provider; not in the card totals
+    std::vector<CommitmentLine> commitment;       // sorted by billing reference; not in the card totals
 };
 
 /// Runs a day-close inside a write. invalid_argument for a bad date/ids, permission_denied,

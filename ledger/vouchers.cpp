@@ -37,6 +37,13 @@ std::vector<Voucher> build_vouchers(const std::vector<DayClose>& closes, const s
             benefit_total += b.amount;
         }
         if (benefit_total != 0) v.rows.push_back({plan.clearing_account, -benefit_total, "Friskvårdsbetalningar kassa " + c.register_id});
+        std::int64_t commitment_total = 0;
+        for (const auto& l : c.commitment) {
+            if (l.amount != 0) v.rows.push_back({plan.commitment_account, l.amount, "Betalningsförbindelse " + l.billing_reference});
+            commitment_total += l.amount;
+        }
+        if (commitment_total != 0)
+            v.rows.push_back({plan.clearing_account, -commitment_total, "Betalningsförbindelser kassa " + c.register_id});
         if (!v.rows.empty()) out.push_back(std::move(v));
     }
     for (const auto& c : counts) {

@@ -8,7 +8,8 @@
 //   reported a different amount, the difference moves between the issuer's account and the
 //   card difference account, so the receivable equals what the acquirer will pay.
 // Benefit vouchers of a day-close (per provider) debit the benefit account against the
-// clearing account in the same voucher, one row per provider.
+// clearing account in the same voucher, one row per provider; commitment-card payments (per
+// billing reference) likewise the commitment account.
 // Cash-count voucher: cash account +(sales - refunds) against clearing; withdrawals from cash
 // to the withdrawal account; the counted difference against the count's difference account.
 // Amounts are signed minor units: > 0 debit, < 0 credit. Every voucher sums to zero.
@@ -29,9 +30,11 @@ struct AccountPlan {
     std::string withdrawal_account = "1930";       // where cash taken out goes (bank)
     std::string card_difference_account = "3740"; // terminal vs ledger differences, cards without issuer
     std::string benefit_account = "1681";          // benefit vouchers: receivable from the benefit provider
+    std::string commitment_account = "1518";       // commitment cards: invoiced to the organisation later
     /// Account names for #KONTO; issuers' accounts get their issuer's name when not listed here.
     std::map<std::string, std::string> names{{"1510", "Kundfordringar"},
                                              {"1580", "Fordringar för kontokort"},
+                                             {"1518", "Ej reskontraförda kundfordringar"},
                                              {"1681", "Fordran friskvårdsförmåner"},
                                              {"1910", "Kassa"},
                                              {"1930", "Företagskonto"},

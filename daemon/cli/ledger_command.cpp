@@ -621,6 +621,8 @@ void register_finance(CLI::App& app) {
                           "terminal/ledger card differences (default 3740)");
             c->add_option("--benefit-account", o->plan.benefit_account,
                           "benefit vouchers, receivable from the benefit provider (default 1681)");
+            c->add_option("--commitment-account", o->plan.commitment_account,
+                          "commitment-card payments, invoiced to the organisation later (default 1518)");
             if (sie) {
                 c->add_option("--company", o->company, "#FNAMN company name");
                 c->add_option("--org-number", o->org_number, "#ORGNR");

@@ -205,6 +205,7 @@ json::object to_json(const DayCloseResult& d) {
     o["ledger_totals"] = totals_json(d.ledger_totals);
     o["matches"] = d.matches;
     if (!d.benefit_totals.empty()) o["benefit_totals"] = totals_json(d.benefit_totals);
+    if (!d.commitment_totals.empty()) o["commitment_totals"] = totals_json(d.commitment_totals);
     return o;
 }
 
@@ -314,6 +315,7 @@ Expected<DayCloseResult, ErpError> day_close_from_json(const json::object& o) {
     d.ledger_totals = read_totals(r, "ledger_totals");
     d.matches = r.boolean("matches", false);
     d.benefit_totals = read_totals(r, "benefit_totals");
+    d.commitment_totals = read_totals(r, "commitment_totals");
     return done(r, std::move(d));
 }
 

@@ -112,6 +112,9 @@ struct DayCloseResult {
     /// Issue 7: benefit vouchers of the register in this close, per provider (`brand` = the
     /// provider id), net of cancels and credits; booked apart from the cards, not in `matches`.
     std::vector<BrandTotal> benefit_totals;
+    /// Issue 7: commitment-card payments of the register in this close, per billing reference
+    /// (`brand` = the billing reference); invoiced apart from the cards, not in `matches`.
+    std::vector<BrandTotal> commitment_totals;
     friend bool operator==(const DayCloseResult&, const DayCloseResult&) = default;
 };
 

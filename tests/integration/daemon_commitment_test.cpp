@@ -123,6 +123,18 @@ TEST_F(CommitmentTest, BlockedLinesAreReturnedAndTheAllowedAmountIsDebitedManyTi
     auto first = receipts[0].as_object().at("message").as_object();
     EXPECT_EQ(str(first, "billing_reference"), "SOC-SK-1");
     EXPECT_EQ(str(first.at("lines").as_array()[0].as_object(), "text"), "Bread");
+
+    // The register's day-close lists them per billing reference, apart from the cards.
+    auto closing = erp->request({{"type", "day_close.run"}, {"register", "K1"}, {"operator", "lena"}});
+    ASSERT_EQ(closing["ok"], json::value(true)) << dump(closing);
+    auto done = erp->wait_event([](const ReceivedEvent& e) { return str(e.body, "type") == "day_close.done"; }, 15s);
+    ASSERT_TRUE(done) << "no day_close.done";
+    ASSERT_TRUE(done->body.contains("commitment_totals")) << dump(done->body);
+    auto totals = done->body.at("commitment_totals").as_array();
+    ASSERT_EQ(totals.size(), 1u) << dump(done->body);
+    EXPECT_EQ(str(totals[0].as_object(), "brand"), "SOC-SK-1");
+    EXPECT_EQ(totals[0].as_object().at("count"), json::value(2));
+    EXPECT_EQ(done->body.at("matches"), json::value(true)) << "commitments are not card takings: " << dump(done->body);
 }
 
 TEST_F(CommitmentTest, InsufficientAndExpiredCommitmentsAreRefused) {

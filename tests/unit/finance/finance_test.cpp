@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/benefit.hpp"
+#include "ledger/commitment.hpp"
 #include "ledger/day_close.hpp"
 #include "ledger/export_csv.hpp"
 #include "ledger/export_sie.hpp"
@@ -117,6 +118,21 @@ protected:
             if (!started) return started;
             auto e = record_benefit_intent(tx, started->payment.id, BenefitRecord{"V-" + r.order_id, provider, 0, "", 0});
             if (!e) return pb::unexpected(e.error());
+            return started;
+        });
+        EXPECT_TRUE(b) << b.error().message;
+        const PaymentId id = b->payment.id;
+        EXPECT_TRUE(run([&](Tx& tx) { return tx.record_result(id, PaymentState::approved, TerminalData{}); }));
+        return id.value;
+    }
+    std::int64_t commitment(std::int64_t minor, const std::string& billing_reference) {
+        auto r = request(minor, Tender::commitment_card, "", "2026-11-23");
+        auto b = run([&](Tx& tx) -> Result<Begun> {
+            auto started = tx.begin_and_mark_sent(r);
+            if (!started) return started;
+            if (auto e = record_commitment_intent(tx, started->payment.id, "SK-" + r.order_id); !e) return pb::unexpected(e.error());
+            if (auto e = record_commitment_debit(tx, started->payment.id, CommitmentDebit{"d-" + r.order_id, billing_reference, 0, ""}); !e)
+                return pb::unexpected(e.error());
             return started;
         });
         EXPECT_TRUE(b) << b.error().message;
@@ -810,6 +826,47 @@ TEST_F(Finance, DayCloseListsBenefitVouchersPerProviderOnTheirOwnAccount) {
     const std::string csv = export_csv(vouchers, account_names(vouchers, plan, {*stored}));
     EXPECT_NE(csv.find("1689"), std::string::npos) << csv;
     EXPECT_NE(csv.find("Friskvård EP-1"), std::string::npos) << csv;
+}
+
+TEST_F(Finance, DayCloseListsCommitmentPaymentsPerBillingReferenceOnTheirOwnAccount) {
+    pay(10000, Tender::card, "T1", PaymentState::approved);
+    commitment(7000, "SOC-1");
+    const auto wrong = commitment(2000, "SOC-1");
+    commitment(3000, "SOC-2");
+    reverse(wrong);  // nets out of SOC-1
+    auto c = close("T1", "2026-11-23", std::nullopt);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->ledger_amount, 10000) << "commitments are not card takings";
+    ASSERT_EQ(c->commitment.size(), 2u);
+    EXPECT_EQ(c->commitment[0].billing_reference, "SOC-1");
+    EXPECT_EQ(c->commitment[0].count, 1);
+    EXPECT_EQ(c->commitment[0].amount, 7000);
+    EXPECT_EQ(c->commitment[1].billing_reference, "SOC-2");
+    EXPECT_EQ(c->commitment[1].amount, 3000);
+    EXPECT_NE(z_report_text(*c).find("SOC-2"), std::string::npos);
+    auto stored = run([&](Tx& tx) { return day_close(tx, "T1", "2026-11-23"); });
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored->commitment.size(), 2u);
+    EXPECT_EQ(stored->commitment[0].amount, 7000);
+    auto c2 = close("T2", "2026-11-23", std::nullopt);  // same register: not counted again
+    ASSERT_TRUE(c2) << c2.error().message;
+    EXPECT_TRUE(c2->commitment.empty());
+
+    AccountPlan plan;
+    auto vouchers = build_vouchers({*stored}, {}, plan);
+    ASSERT_EQ(vouchers.size(), 1u);
+    std::int64_t sum = 0, on_commitment = 0, on_clearing = 0;
+    for (const auto& row : vouchers[0].rows) {
+        sum += row.amount_minor;
+        if (row.account == plan.commitment_account) on_commitment += row.amount_minor;
+        if (row.account == plan.clearing_account) on_clearing += row.amount_minor;
+    }
+    EXPECT_EQ(sum, 0);
+    EXPECT_EQ(on_commitment, 10000);
+    EXPECT_EQ(on_clearing, -20000);
+    const std::string csv = export_csv(vouchers, account_names(vouchers, plan, {*stored}));
+    EXPECT_NE(csv.find("1518"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("SOC-1"), std::string::npos) << csv;
 }
 
 TEST_F(Finance, BenefitStatsPerDayAndProviderCountCancelledAndCredited) {
