@@ -1186,6 +1186,14 @@ struct PaymentService::Impl : ErpPort, std::enable_shared_from_this<PaymentServi
                     for (const auto& b : closed->benefit) res.benefit_totals.push_back({b.provider_id, b.count, b.amount});
                     for (const auto& l : closed->commitment)
                         res.commitment_totals.push_back({l.billing_reference, l.count, l.amount});
+                    if (res.terminal_totals.empty() && closed->has_terminal_totals) {
+                        // The stored close answered again (nothing new at the terminal): its
+                        // terminal figures, per issuer like the ledger's.
+                        for (const auto& line : closed->lines)
+                            if (line.terminal_count.value_or(0) != 0 || line.terminal_amount.value_or(0) != 0)
+                                res.terminal_totals.push_back({line.issuer_id.empty() ? "unassigned" : line.issuer_id,
+                                                               *line.terminal_count, *line.terminal_amount});
+                    }
                     res.matches = closed->has_terminal_totals && !closed->differs;
                     PB_CRASH_POINT("day_close.after_outcome_durable");
                 }

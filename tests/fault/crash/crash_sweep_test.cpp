@@ -139,6 +139,8 @@ TEST_P(CrashSweep, InvariantsHoldAfterSigkillAndRestart) {
         // when the ledger had closed already it is that close again (the ERP may never have
         // heard of it).
         EXPECT_EQ(done->body.at("matches"), json::value(true)) << dump(done->body);
+        // The batch the terminal closed is shown, whichever close it came from.
+        EXPECT_FALSE(done->body.at("terminal_totals").as_array().empty()) << dump(done->body);
     }
     EXPECT_TRUE(sim->journal_events("approved").size() <= 2u) << "more charges than payments";
 
