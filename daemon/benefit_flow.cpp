@@ -435,17 +435,10 @@ struct BenefitFlow::Impl : UpstreamFlowBase<BenefitFlow::Impl, BenefitFlowDeps> 
     void on_settled(const ledger::OutboxMessage& m) {
         auto id = delivered_void(m, kService, up::kVoucherCancelPath, "PB_BENEFIT_VOID_DEAD");
         if (!id) return;
-        ledger::TerminalData data;
-        data.text = "benefit service did not answer; the redeem was cancelled, nothing charged";
+        std::string why = "benefit service did not answer; the redeem was cancelled, nothing charged";
         if (auto rep = up::parse_voucher_cancel_reply(m.reply); rep && rep->cancelled)
-            data.text += " (redemption " + rep->redemption_id + " cancelled)";
-        ledger::PaymentId pid = *id;
-        write<ledger::Payment>([pid, data](ledger::Tx& tx) { return tx.record_result(pid, ledger::PaymentState::declined, data); },
-                               [this](ledger::Result<ledger::Payment> res) {
-                                   if (!res) return log::warn("PB_BENEFIT_VOID_NOT_RECORDED", res.error().message);
-                                   log::info("PB_PAYMENT_RESULT", payment_ref(res->id) + " declined (redeem cancelled)");
-                                   deps.port->publish(erp::PaymentResult{view_of(*res)});
-                               });
+            why += " (redemption " + rep->redemption_id + " cancelled)";
+        record_voided(*id, std::move(why), "redeem cancelled", "PB_BENEFIT_VOID_NOT_RECORDED");
     }
 };
 

@@ -319,15 +319,7 @@ struct CommitmentFlow::Impl : UpstreamFlowBase<CommitmentFlow::Impl, CommitmentF
         if (!id) return;
         std::string why = "commitment service did not answer; the debit was voided, nothing charged";
         if (auto rep = up::parse_void_reply(m.reply); rep && rep->voided) why += " (debit " + rep->debit_id + " reversed)";
-        ledger::TerminalData data;
-        data.text = why;
-        ledger::PaymentId pid = *id;
-        write<ledger::Payment>([pid, data](ledger::Tx& tx) { return tx.record_result(pid, ledger::PaymentState::declined, data); },
-                               [this](ledger::Result<ledger::Payment> res) {
-                                   if (!res) return log::warn("PB_COMMITMENT_VOID_NOT_RECORDED", res.error().message);
-                                   log::info("PB_PAYMENT_RESULT", payment_ref(res->id) + " declined (voided)");
-                                   deps.port->publish(erp::PaymentResult{view_of(*res)});
-                               });
+        record_voided(*id, std::move(why), "voided", "PB_COMMITMENT_VOID_NOT_RECORDED");
     }
 };
 

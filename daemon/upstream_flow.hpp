@@ -12,6 +12,7 @@
 #include "daemon/erp_views.hpp"
 #include "daemon/ledger_on_loop.hpp"
 #include "daemon/erp_port.hpp"
+#include "daemon/log.hpp"
 
 namespace pb::daemon {
 
@@ -28,6 +29,20 @@ struct UpstreamFlowBase : std::enable_shared_from_this<Impl> {
 
     void poke() {
         if (deps.outbox_poke) deps.outbox_poke();
+    }
+
+    /// The service acknowledged the void of an operation that got no answer: the payment is
+    /// declined (nothing charged) with `why`, and the ERP hears of it. `outcome` ends the
+    /// PB_PAYMENT_RESULT log line, `not_recorded` names a failed write.
+    void record_voided(ledger::PaymentId pid, std::string why, std::string outcome, std::string not_recorded) {
+        ledger::TerminalData data;
+        data.text = std::move(why);
+        write<ledger::Payment>([pid, data](ledger::Tx& tx) { return tx.record_result(pid, ledger::PaymentState::declined, data); },
+                               [this, outcome, not_recorded](ledger::Result<ledger::Payment> res) {
+                                   if (!res) return log::warn(not_recorded, res.error().message);
+                                   log::info("PB_PAYMENT_RESULT", payment_ref(res->id) + " declined (" + outcome + ")");
+                                   deps.port->publish(erp::PaymentResult{view_of(*res)});
+                               });
     }
 
     /// Answers the ERP and returns true when the daemon refuses before asking the service.
